@@ -295,6 +295,9 @@ void trail_handler_add_filter(trail_handler *h, trail_filter *f);
 void trail_handler_reopen(trail_handler *h);
 /* Reopens every file handler. Safe from a signal handler. */
 void trail_reopen_all(void);
+/* Installs a SIGHUP handler that calls trail_reopen_all() and then chains to
+ * the handler installed before it (logrotate's postrotate `kill -HUP`). */
+int trail_reopen_on_sighup(void);
 /* Drops the caller's reference; loggers keep their own. */
 void trail_handler_release(trail_handler *h);
 
