@@ -257,6 +257,13 @@ void ta_stats_visit(ta_stats_visitor fn, void *ctx);
 /* Ready = config loaded, inputs started, checkpoint read (for /ready). */
 bool ta_agent_ready(void);
 
+/* /metrics and /ready: implemented in metrics_http.c (libmicrohttpd), reading
+ * ta_stats_visit() and ta_agent_ready(). listen is "127.0.0.1:9180" (config
+ * `metrics_listen`). traild calls these when metrics_http.c exists. */
+typedef struct ta_metrics_server ta_metrics_server;
+ta_metrics_server *ta_metrics_start(const char *listen, char *err, size_t errlen);
+void ta_metrics_stop(ta_metrics_server *m);
+
 /* ------------------------------------------------------------ outputs */
 
 /* Every output embeds this first. Filled by the pipeline before create()
