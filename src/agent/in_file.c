@@ -225,12 +225,17 @@ static bool read_file(in_file *in, tfile *f, size_t *budget) {
         f->last_data = ta_mono_ns();
         size_t start = 0;
         for (;;) {
+            if (!ta_pipeline_accepting(in->env.pipeline)) {
+                more = true;
+                break;
+            }
             char *nl = memchr(in->buf + start, '\n', (size_t)n - start);
             if (!nl) break;
             size_t end = (size_t)(nl - in->buf) + 1;
             on_line(in, f, in->buf + start, end - 1 - start, f->scan + start, f->scan + end);
             start = end;
         }
+        if (start == 0 && more) break;
         if (start == 0) {
             /* No newline in what we read. */
             if ((size_t)n < want || f->scan + (uint64_t)n >= size) {
@@ -291,6 +296,34 @@ static void watch_dir_of(in_file *in, const char *path) {
     free(copy);
 }
 
+/* copytruncate: is the new file (fd) a copy of a file we tail or just saw
+ * truncated? It is when its first bytes hash like that file's fingerprint,
+ * and the fingerprint covers everything we had read (or a full TA_FP_BYTES),
+ * so the copy holds exactly the bytes we shipped: continue at our offset. */
+static bool copy_offset(in_file *in, int fd, uint64_t ino, uint64_t size, uint64_t *off) {
+    for (unsigned i = 0; i < in->nmarks + 0u && i < 8; i++) {
+        trunc_mark *m = &in->marks[i];
+        uint64_t need = m->scan < TA_FP_BYTES ? m->scan : TA_FP_BYTES;
+        ta_file_id probe = m->id;
+        probe.ino = ino;
+        if (m->id.fp_len >= 16 && m->id.fp_len >= need && m->scan <= size && ta_file_id_matches(&probe, fd)) {
+            *off = m->scan;
+            return true;
+        }
+    }
+    for (tfile *o = in->files; o; o = o->next) {
+        uint64_t need = o->scan < TA_FP_BYTES ? o->scan : TA_FP_BYTES;
+        ta_file_id probe = o->id;
+        probe.ino = ino;
+        if (o->id.ino != ino && o->id.fp_len >= 16 && o->id.fp_len >= need && o->scan <= size &&
+            ta_file_id_matches(&probe, fd)) {
+            *off = o->scan;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void open_new(in_file *in, const char *path) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -318,22 +351,8 @@ static void open_new(in_file *in, const char *path) {
             ta_info("input %s: %s reuses the inode of a file we knew; reading it as new", name_of(in), path);
             ta_ckpt_forget(in->env.ckpt, name_of(in), f->id.dev, f->id.ino);
         }
-        bool copy = false;
-        for (unsigned i = 0; i < 8 && i < in->nmarks && f->id.fp_len == TA_FP_BYTES; i++) {
-            trunc_mark *m = &in->marks[i];
-            if (m->id.fp_len == TA_FP_BYTES && m->id.fp == f->id.fp && m->scan <= size) {
-                f->scan = m->scan;
-                copy = true;
-                how = "copy of a truncated file, continuing where we were";
-            }
-        }
-        for (tfile *o = in->files; o && !copy && f->id.fp_len == TA_FP_BYTES; o = o->next) {
-            if (o->id.fp_len == TA_FP_BYTES && o->id.fp == f->id.fp && o->scan <= size) {
-                f->scan = o->scan; /* a copy being made before truncation */
-                copy = true;
-                how = "copy of a file we tail, continuing where we were";
-            }
-        }
+        bool copy = copy_offset(in, fd, f->id.ino, size, &f->scan);
+        if (copy) how = "copy of a (truncated) file we tail, continuing where we were";
         if (!copy && in->initial && in->fresh && in->c.start_at == 1) {
             f->scan = last_line_start(fd, size);
             how = "start_at: end";
