@@ -164,6 +164,7 @@ void ta_ckpt_forget(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino) {
 
 bool ta_ckpt_dirty(const ta_ckpt *c) { return c->dirty; }
 size_t ta_ckpt_count(const ta_ckpt *c) { return c->n; }
+const ta_ckpt_entry *ta_ckpt_at(const ta_ckpt *c, size_t i) { return &c->v[i]; }
 
 static int fsync_dir(const char *path) {
     char *copy = strdup(path);

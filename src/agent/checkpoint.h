@@ -32,6 +32,7 @@ bool ta_ckpt_dirty(const ta_ckpt *c);
 int ta_ckpt_save(ta_ckpt *c, int64_t keep_s);
 /* For tests and tools. */
 size_t ta_ckpt_count(const ta_ckpt *c);
+const ta_ckpt_entry *ta_ckpt_at(const ta_ckpt *c, size_t i);
 bool ta_ckpt_has_input(const ta_ckpt *c, const char *input);
 
 #endif

@@ -90,6 +90,8 @@ typedef struct tfile {
     bool matched;           /* seen by the last rescan */
     bool gone;              /* unlinked, or no longer matched by the globs */
     int64_t last_data;      /* mono ns of the last new data (or of going idle) */
+    uint64_t tail_fp;       /* hash of the tail_len bytes before scan (copy detection) */
+    uint32_t tail_len;
     ta_buf pend;            /* multiline entry being assembled */
     uint64_t pend_off, pend_end;
     bool has_pend;
@@ -99,6 +101,9 @@ typedef struct tfile {
 typedef struct trunc_mark {
     ta_file_id id;
     uint64_t scan;
+    uint64_t committed;
+    uint64_t tail_fp;
+    uint32_t tail_len;
 } trunc_mark;
 
 struct in_file {
@@ -188,7 +193,11 @@ static void note_truncation(in_file *in, tfile *f, uint64_t size) {
     trunc_mark *m = &in->marks[in->nmarks++ % 8];
     m->id = f->id;
     m->scan = f->scan;
+    m->committed = f->committed;
+    m->tail_fp = f->tail_fp;
+    m->tail_len = f->tail_len;
     f->scan = f->committed = 0;
+    f->tail_len = 0;
     ta_file_identify(f->fd, &f->id, NULL);
     set_src(in, f); /* new incarnation: late commits of the old one are ignored */
     ta_ckpt_put(in->env.ckpt, name_of(in), &f->id, 0, f->path);
@@ -203,7 +212,9 @@ static bool read_file(in_file *in, tfile *f, size_t *budget) {
         ta_debug("input %s: %s was deleted; draining it", name_of(in), f->path);
     }
     uint64_t size = (uint64_t)st.st_size;
-    if (size < f->scan) note_truncation(in, f, size);
+    /* Truncated and rewritten past our position between two looks: the size
+     * cannot tell, the first bytes can. */
+    if (size < f->scan || (f->scan && f->id.fp_len && !ta_file_id_matches(&f->id, f->fd))) note_truncation(in, f, size);
     f->size = size;
     if (f->id.fp_len < TA_FP_BYTES && size > f->id.fp_len) {
         ta_file_identify(f->fd, &f->id, NULL); /* identity grows with the file */
@@ -251,6 +262,10 @@ static bool read_file(in_file *in, tfile *f, size_t *budget) {
             on_line(in, f, in->buf, (size_t)n, f->scan, f->scan + (uint64_t)n);
             start = (size_t)n;
         }
+        if (start) {
+            f->tail_len = start < 64 ? (uint32_t)start : 64;
+            f->tail_fp = ta_hash64(in->buf + start - f->tail_len, f->tail_len);
+        }
         f->scan += start;
         *budget = *budget > start ? *budget - start : 0;
     }
@@ -296,28 +311,56 @@ static void watch_dir_of(in_file *in, const char *path) {
     free(copy);
 }
 
-/* copytruncate: is the new file (fd) a copy of a file we tail or just saw
- * truncated? It is when its first bytes hash like that file's fingerprint,
- * and the fingerprint covers everything we had read (or a full TA_FP_BYTES),
- * so the copy holds exactly the bytes we shipped: continue at our offset. */
-static bool copy_offset(in_file *in, int fd, uint64_t ino, uint64_t size, uint64_t *off) {
-    for (unsigned i = 0; i < in->nmarks + 0u && i < 8; i++) {
+/* Hash of len bytes at off in fd (len <= 256); false on a short read. */
+static bool hash_at(int fd, uint64_t off, uint32_t len, uint64_t *h) {
+    char b[256];
+    if (len > sizeof b || pread(fd, b, len, (off_t)off) != (ssize_t)len) return false;
+    *h = ta_hash64(b, len);
+    return true;
+}
+
+/* Is the new file fd a copy of a file holding `id` whose first `off` bytes
+ * we shipped? Its head must match id's fingerprint, and the bytes before
+ * off must be verified too: either the fingerprint covers all of them, or
+ * the hash of the last tail_len bytes before off matches. Anything less and
+ * we read the file from 0 (duplicates rather than a possible loss). */
+static bool is_copy(int fd, uint64_t ino, uint64_t size, const ta_file_id *id, uint64_t off, uint64_t tail_fp,
+                    uint32_t tail_len) {
+    if (id->ino == ino || off == 0 || off > size || id->fp_len < 16) return false;
+    ta_file_id probe = *id;
+    probe.ino = ino;
+    if (!ta_file_id_matches(&probe, fd)) return false;
+    if (off <= id->fp_len) return true;
+    uint64_t h;
+    return tail_len >= 16 && off >= tail_len && hash_at(fd, off - tail_len, tail_len, &h) && h == tail_fp;
+}
+
+/* copytruncate: continue a copy of a file we tail, just saw truncated, or
+ * had checkpointed (the rotation happened while traild was down). The copy
+ * is read from where we were (*scan), but its saved position starts at what
+ * was acknowledged (*committed): bytes still in flight from the original
+ * are then read again from the copy after a crash instead of being lost.
+ * (Commits are in order, so once a span of the copy commits, the
+ * original's earlier spans have too.) */
+static bool copy_offset(in_file *in, int fd, uint64_t ino, uint64_t size, uint64_t *scan, uint64_t *committed) {
+    for (unsigned i = 0; i < in->nmarks && i < 8; i++) {
         trunc_mark *m = &in->marks[i];
-        uint64_t need = m->scan < TA_FP_BYTES ? m->scan : TA_FP_BYTES;
-        ta_file_id probe = m->id;
-        probe.ino = ino;
-        if (m->id.fp_len >= 16 && m->id.fp_len >= need && m->scan <= size && ta_file_id_matches(&probe, fd)) {
-            *off = m->scan;
+        if (is_copy(fd, ino, size, &m->id, m->scan, m->tail_fp, m->tail_len)) {
+            *scan = m->scan;
+            *committed = m->committed;
             return true;
         }
     }
-    for (tfile *o = in->files; o; o = o->next) {
-        uint64_t need = o->scan < TA_FP_BYTES ? o->scan : TA_FP_BYTES;
-        ta_file_id probe = o->id;
-        probe.ino = ino;
-        if (o->id.ino != ino && o->id.fp_len >= 16 && o->id.fp_len >= need && o->scan <= size &&
-            ta_file_id_matches(&probe, fd)) {
-            *off = o->scan;
+    for (tfile *o = in->files; o; o = o->next)
+        if (is_copy(fd, ino, size, &o->id, o->scan, o->tail_fp, o->tail_len)) {
+            *scan = o->scan;
+            *committed = o->committed < o->scan ? o->committed : o->scan;
+            return true;
+        }
+    for (size_t i = 0; i < ta_ckpt_count(in->env.ckpt); i++) {
+        const ta_ckpt_entry *e = ta_ckpt_at(in->env.ckpt, i);
+        if (!strcmp(e->input, name_of(in)) && is_copy(fd, ino, size, &e->id, e->offset, 0, 0)) {
+            *scan = *committed = e->offset;
             return true;
         }
     }
@@ -342,6 +385,7 @@ static void open_new(in_file *in, const char *path) {
         return;
     }
     const char *how = "new file, from the beginning";
+    bool copy = false;
     ta_ckpt_entry *e = ta_ckpt_find(in->env.ckpt, name_of(in), f->id.dev, f->id.ino);
     if (e && ta_file_id_matches(&e->id, fd)) {
         f->scan = e->offset <= size ? e->offset : 0;
@@ -351,14 +395,18 @@ static void open_new(in_file *in, const char *path) {
             ta_info("input %s: %s reuses the inode of a file we knew; reading it as new", name_of(in), path);
             ta_ckpt_forget(in->env.ckpt, name_of(in), f->id.dev, f->id.ino);
         }
-        bool copy = copy_offset(in, fd, f->id.ino, size, &f->scan);
-        if (copy) how = "copy of a (truncated) file we tail, continuing where we were";
+        uint64_t committed = 0;
+        copy = copy_offset(in, fd, f->id.ino, size, &f->scan, &committed);
+        if (copy) {
+            how = "copy of a (truncated) file we tail, continuing where we were";
+            f->committed = committed;
+        }
         if (!copy && in->initial && in->fresh && in->c.start_at == 1) {
             f->scan = last_line_start(fd, size);
             how = "start_at: end";
         }
     }
-    f->committed = f->scan;
+    if (!copy) f->committed = f->scan;
     f->matched = true;
     f->last_data = ta_mono_ns();
     set_src(in, f);

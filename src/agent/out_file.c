@@ -71,6 +71,30 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+/* A previous traild killed inside write() may have left half a batch: cut
+ * the file back to its last complete line. That batch was never
+ * acknowledged, so it is sent again in full. */
+static void drop_torn_tail(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+    char b[4096];
+    off_t end = st.st_size;
+    while (end > 0) {
+        size_t n = end > (off_t)sizeof b ? sizeof b : (size_t)end;
+        if (pread(fd, b, n, end - (off_t)n) != (ssize_t)n) return;
+        for (size_t i = n; i-- > 0;) {
+            if (b[i] == '\n') {
+                off_t keep = end - (off_t)n + (off_t)i + 1;
+                if (keep != st.st_size && ftruncate(fd, keep) == 0)
+                    ta_warn("output file: dropped %lld bytes of a torn last line (resent)", (long long)(st.st_size - keep));
+                return;
+            }
+        }
+        end -= (off_t)n;
+    }
+    if (ftruncate(fd, 0) == 0) ta_warn("output file: dropped a torn first line (resent)");
+}
+
 static int file_send(ta_output *o, ta_batch *b, uint32_t *n_invalid) {
     file_out *f = (file_out *)o;
     (void)n_invalid;
@@ -86,6 +110,7 @@ static int file_send(ta_output *o, ta_batch *b, uint32_t *n_invalid) {
             ta_warn("output %s: cannot open %s: %s — will retry", o->name, f->c.path, strerror(errno));
             return errno == ENOSPC || errno == EACCES ? TA_SEND_HOLD : TA_SEND_RETRY;
         }
+        drop_torn_tail(f->fd);
     }
     f->buf.len = 0;
     ta_render_batch_jsonl(&f->buf, b, f->c.format == 1);
