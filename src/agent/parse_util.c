@@ -41,8 +41,8 @@ int ta_seconds_to_ns(const char *s, size_t n, int64_t *ns) {
     if (i < n && s[i] == '-') neg = true, i++;
     size_t d0 = i;
     while (i < n && isdigit((unsigned char)s[i])) {
-        if (whole > 9000000000LL) return -1;
         whole = whole * 10 + (s[i++] - '0');
+        if (whole > 9000000000LL) return -1; /* beyond int64 ns (year 2255) */
     }
     if (i == d0) return -1;
     int nd = 0;
@@ -69,13 +69,13 @@ int ta_json_time(const ta_json_val *v, int64_t *ns) {
     if (v->kind == TA_INT) {
         long long x = strtoll(buf, NULL, 10);
         if (x < 0) return -1;
-        /* seconds < 1e11 < ms < 1e14 < us < 1e17 < ns */
-        *ns = x < 100000000000LL ? x * 1000000000 : x < 100000000000000LL ? x * 1000000 : x < 100000000000000000LL ? x * 1000 : x;
+        /* seconds < 9e9 <= ms < 9e12 <= us < 9e15 <= ns: each scale fits int64 ns */
+        *ns = x < 9000000000LL ? x * 1000000000 : x < 9000000000000LL ? x * 1000000 : x < 9000000000000000LL ? x * 1000 : x;
         return 0;
     }
     if (memchr(buf, 'e', v->n) || memchr(buf, 'E', v->n)) {
         double d = strtod(buf, NULL);
-        if (!(d >= 0 && d < 1e11)) return -1;
+        if (!(d >= 0 && d < 9e9)) return -1;
         *ns = (int64_t)llround(d * 1e9);
         return 0;
     }
@@ -83,7 +83,7 @@ int ta_json_time(const ta_json_val *v, int64_t *ns) {
 }
 
 void ta_set_number(ta_record *r, ta_arena *a, const char *key, const char *s, size_t n) {
-    bool digits = n > 0 && n < 19;
+    bool digits = n > 0 && n < 19 && (n == 1 || s[0] != '0'); /* JSON numbers have no leading zero */
     for (size_t i = 0; i < n && digits; i++) digits = isdigit((unsigned char)s[i]);
     ta_record_set(r, a, key, s, n, digits ? TA_INT : TA_STR);
 }

@@ -83,8 +83,9 @@ static int parse_offset(const char *s, size_t n, size_t *p, int64_t *off_s) {
     return 0;
 }
 
+/* Years limited to what int64 nanoseconds can hold (1678..2262). */
 static int valid_date(int y, int mo, int d, int h, int mi, int se) {
-    return y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 &&
+    return y >= 1700 && y <= 2250 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 &&
            mi <= 59 && se >= 0 && se <= 60;
 }
 
