@@ -109,6 +109,7 @@ int ta_parse_size(const char *s, uint64_t *out) {
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++)
         if (strcmp(end, units[i].u) == 0) {
+            if (v * units[i].m >= 9e18) return -EINVAL;
             *out = (uint64_t)(v * units[i].m);
             return 0;
         }
@@ -129,6 +130,7 @@ int ta_parse_duration(const char *s, int64_t *out) {
     }
     for (size_t i = 0; i < sizeof units / sizeof *units; i++)
         if (strcmp(end, units[i].u) == 0) {
+            if (v * units[i].m >= 9e18) return -EINVAL;
             *out = (int64_t)(v * units[i].m);
             return 0;
         }
@@ -409,8 +411,8 @@ static int load_input(loader *L, yaml_node_t *m, ta_input_cfg *ic, uint32_t idx)
     if (pv && (r = load_parser(L, pv, &ic->parser, ctx))) return r;
     if ((r = load_procs(L, get(L, m, "processors"), &ic->procs, &ic->nprocs, ctx))) return r;
     /* Let the type validate what only it understands (regexes). */
-    ta_input_env env = {0};
-    (void)env;
+    char e2[256] = "";
+    if (ic->type->validate && ic->type->validate(ic->conf, e2, sizeof e2) < 0) return fail(L, m, "%s%s", ctx, e2);
     return 0;
 }
 

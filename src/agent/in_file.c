@@ -34,6 +34,7 @@
 #include "agent_log.h"
 #include "fileid.h"
 #include "input.h"
+#include "proc_util.h"
 #include "timefmt.h"
 
 typedef struct file_conf {
@@ -552,11 +553,7 @@ static int file_create(const void *conf, const ta_input_env *env, ta_input **out
     in->c = *(const file_conf *)conf;
     in->env = *env;
     if (in->c.multiline_start) {
-        int r = regcomp(&in->ml_re, in->c.multiline_start, REG_EXTENDED | REG_NOSUB);
-        if (r != 0) {
-            char m[128];
-            regerror(r, &in->ml_re, m, sizeof m);
-            snprintf(err, errlen, "multiline_start: bad regular expression '%s': %s", in->c.multiline_start, m);
+        if (ta_regex_compile(&in->ml_re, in->c.multiline_start, "multiline_start", err, errlen) < 0) {
             free(in);
             return -EINVAL;
         }
@@ -576,6 +573,15 @@ static int file_create(const void *conf, const ta_input_env *env, ta_input **out
     return 0;
 }
 
+static int file_validate(const void *conf, char *err, size_t errlen) {
+    const file_conf *c = conf;
+    if (!c->multiline_start) return 0;
+    regex_t re;
+    if (ta_regex_compile(&re, c->multiline_start, "multiline_start", err, errlen) < 0) return -EINVAL;
+    regfree(&re);
+    return 0;
+}
+
 const ta_input_type ta_input_file = {
     .name = "file",
     .options = file_options,
@@ -586,4 +592,5 @@ const ta_input_type ta_input_file = {
     .poll = file_poll,
     .deadline = file_deadline,
     .destroy = file_destroy,
+    .validate = file_validate,
 };

@@ -37,6 +37,8 @@ typedef struct ta_input_type {
     /* CLOCK_MONOTONIC ns of the next time poll must run without an event. */
     int64_t (*deadline)(ta_input *in);
     void (*destroy)(ta_input *in);
+    /* Checks what only the type understands (regexes) for --check-config. */
+    int (*validate)(const void *conf, char *err, size_t errlen);
 } ta_input_type;
 
 extern const ta_input_type ta_input_file;

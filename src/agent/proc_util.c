@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool ta_rec_value(const ta_record *r, const char *name, const char **s, size_t *n) {
@@ -40,7 +41,32 @@ int ta_level_severity(const char *name) {
     return -1;
 }
 
+/* glibc expands counted repetitions into copies: "(a{1000}){1000}" takes
+ * gigabytes. Keep patterns to what log filters need. */
+static bool too_costly(const char *p) {
+    int braces = 0;
+    for (const char *s = p; *s; s++) {
+        if (*s == '\\' && s[1]) {
+            s++;
+            continue;
+        }
+        if (*s == '{') {
+            braces++;
+            if (atoi(s + 1) > 100) return true;
+            const char *comma = strchr(s, ',');
+            const char *close = strchr(s, '}');
+            if (comma && close && comma < close && atoi(comma + 1) > 100) return true;
+        }
+    }
+    return braces > 2 || strlen(p) > 1024;
+}
+
 int ta_regex_compile(regex_t *re, const char *pattern, const char *what, char *err, size_t errlen) {
+    if (too_costly(pattern)) {
+        snprintf(err, errlen, "%s: regular expression too costly (over 1024 characters, more than 2 {n} "
+                              "repetitions, or a count above 100): '%.60s'", what, pattern);
+        return -EINVAL;
+    }
     int r = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
     if (r) {
         char m[128];
