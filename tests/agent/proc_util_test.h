@@ -104,23 +104,30 @@ static inline bool pu_wait_http(int port) {
     return false;
 }
 
+/* Occurrences of needle in hay. A plain loop: sanitizer interceptors make
+ * repeated strstr over a large buffer quadratic. */
+static inline int count_in(const char *hay, const char *needle) {
+    if (!hay) return 0;
+    size_t nl = strlen(needle), hl = strlen(hay);
+    int n = 0;
+    for (size_t i = 0; nl && i + nl <= hl; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, nl) == 0) {
+            n++;
+            i += nl - 1;
+        }
+    return n;
+}
+
 /* Waits until file contains needle (bounded); returns the content or NULL. */
 static inline char *pu_wait_file(const char *path, const char *needle, int count) {
     for (int i = 0; i < 200; i++) {
         char *s = test_read_file(path, NULL);
-        int n = 0;
-        for (const char *p = s; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
-        if (n >= count) return s;
+        if (s && count_in(s, needle) >= count) return s;
         free(s);
         pu_sleep_ms(100);
     }
     return NULL;
 }
 
-static inline int count_in(const char *hay, const char *needle) {
-    int n = 0;
-    for (const char *p = hay; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
-}
 
 #endif
