@@ -74,11 +74,11 @@ static void load(ta_ckpt *c, FILE *f) {
             }
             continue;
         }
-        char *fld[8];
+        char *fld[10];
         int nf = 0;
         char *save = NULL;
-        for (char *t = strtok_r(line, "\t", &save); t && nf < 8; t = strtok_r(NULL, "\t", &save)) fld[nf++] = t;
-        if (nf != 8) {
+        for (char *t = strtok_r(line, "\t", &save); t && nf < 10; t = strtok_r(NULL, "\t", &save)) fld[nf++] = t;
+        if (nf != 8 && nf != 10) {
             ta_warn("checkpoint %s:%d: malformed line skipped", c->path, lineno);
             continue;
         }
@@ -93,6 +93,11 @@ static void load(ta_ckpt *c, FILE *f) {
         e->offset = strtoull(fld[5], NULL, 10);
         e->seen_s = strtoll(fld[6], NULL, 10);
         e->path = strdup(fld[7]);
+        if (nf == 10) {
+            e->tail_fp = strtoull(fld[8], NULL, 16);
+            e->tail_len = (uint32_t)strtoul(fld[9], NULL, 10);
+            if (e->tail_len > 256) e->tail_len = 0;
+        }
         if (e->id.fp_len > TA_FP_BYTES) e->id.fp_len = TA_FP_BYTES;
     }
     free(line);
@@ -143,10 +148,19 @@ void ta_ckpt_put(ta_ckpt *c, const char *input, const ta_file_id *id, uint64_t o
         free(e->path);
         e->path = strdup(path);
     }
+    if (e->offset != offset) e->tail_len = 0; /* stale: the caller sets the new one */
     e->id = *id;
     e->offset = offset;
     e->seen_s = (int64_t)time(NULL);
     c->dirty = true;
+}
+
+void ta_ckpt_set_tail(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino, uint64_t tail_fp, uint32_t tail_len) {
+    ta_ckpt_entry *e = ta_ckpt_find(c, input, dev, ino);
+    if (e) {
+        e->tail_fp = tail_fp;
+        e->tail_len = tail_len;
+    }
 }
 
 void ta_ckpt_touch(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino) {
@@ -203,7 +217,7 @@ int ta_ckpt_save(ta_ckpt *c, int64_t keep_s) {
         fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%016" PRIx64 "\t%u\t%" PRIu64 "\t%" PRId64 "\t", e->id.dev,
                 e->id.ino, e->id.fp, e->id.fp_len, e->offset, e->seen_s);
         put_escaped(f, e->path);
-        fputc('\n', f);
+        fprintf(f, "\t%016" PRIx64 "\t%u\n", e->tail_fp, e->tail_len);
     }
     int r = 0;
     if (fflush(f) != 0 || fsync(fd) < 0) r = -errno;

@@ -13,6 +13,8 @@ typedef struct ta_ckpt_entry {
     uint64_t offset;     /* next byte to read: every byte before it was acked */
     int64_t seen_s;      /* unix seconds the file was last tracked */
     char *path;
+    uint64_t tail_fp;    /* hash of the tail_len bytes before offset (copytruncate copies) */
+    uint32_t tail_len;
 } ta_ckpt_entry;
 
 typedef struct ta_ckpt ta_ckpt;
@@ -24,6 +26,8 @@ void ta_ckpt_free(ta_ckpt *c);
 ta_ckpt_entry *ta_ckpt_find(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino);
 /* Inserts or updates the entry of (input, dev, ino). */
 void ta_ckpt_put(ta_ckpt *c, const char *input, const ta_file_id *id, uint64_t offset, const char *path);
+/* Records the hash of the bytes just before the entry's offset. */
+void ta_ckpt_set_tail(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino, uint64_t tail_fp, uint32_t tail_len);
 void ta_ckpt_forget(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino);
 /* Marks entries of `input` still tracked (seen now) — keeps them from pruning. */
 void ta_ckpt_touch(ta_ckpt *c, const char *input, uint64_t dev, uint64_t ino);

@@ -56,7 +56,7 @@ static const ta_option input_options[] = {
      "static labels (service, host, ...) attached to every entry", NULL, false},
     {"parser", TA_OPT_STR, "none", 0,
      "parser name, or a mapping {type: <parser>, <options>}; none = raw lines", NULL, false},
-    {"processors", TA_OPT_STR, NULL, 0, "list of processors run on every entry of this input", NULL, false},
+    {"processors", TA_OPT_STRLIST, NULL, 0, "list of processors (mappings with `type`) run on every entry of this input", NULL, false},
     TA_OPTIONS_END,
 };
 
@@ -67,7 +67,7 @@ static const ta_option output_options[] = {
     {"name", TA_OPT_STR, NULL, offsetof(output_common, name), "unique name; keys metrics (default: the type)",
      NULL, false},
     {"type", TA_OPT_STR, NULL, offsetof(output_common, type), "output type", NULL, true},
-    {"processors", TA_OPT_STR, NULL, 0, "list of processors run for this output only", NULL, false},
+    {"processors", TA_OPT_STRLIST, NULL, 0, "list of processors (mappings with `type`) run for this output only", NULL, false},
     TA_OPTIONS_END,
 };
 
@@ -541,12 +541,32 @@ static const char *type_name(ta_opt_type t) {
     return n[t];
 }
 
+/* Markdown table cells: '|' must be escaped. */
+static void cell(FILE *f, const char *s) {
+    for (; s && *s; s++) {
+        if (*s == '|') fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
 static void print_table(FILE *f, const ta_option *t) {
     fprintf(f, "| key | type | default | description |\n|---|---|---|---|\n");
     for (; t && t->key; t++) {
-        fprintf(f, "| `%s` | %s%s%s | %s%s%s | %s |\n", t->key, type_name(t->type), t->choices ? ": " : "",
-                t->choices ? t->choices : "", t->required ? "**required**" : t->def ? "`" : "—",
-                !t->required && t->def ? t->def : "", !t->required && t->def ? "`" : "", t->help);
+        fprintf(f, "| `%s` | %s", t->key, type_name(t->type));
+        if (t->choices) {
+            fputs(": ", f);
+            cell(f, t->choices);
+        }
+        fputs(" | ", f);
+        if (t->required) fputs("**required**", f);
+        else if (t->def) {
+            fputc('`', f);
+            cell(f, t->def);
+            fputc('`', f);
+        } else fputs("—", f);
+        fputs(" | ", f);
+        cell(f, t->help);
+        fputs(" |\n", f);
     }
     fputc('\n', f);
 }

@@ -128,12 +128,20 @@ static uint64_t source_counter; /* unique per process, across inputs and reloads
 
 static const char *name_of(in_file *in) { return in->env.info->name; }
 
+static bool hash_at(int fd, uint64_t off, uint32_t len, uint64_t *h);
+
 static void commit_span(void *ctx, const ta_span *s) {
     in_file *in = ctx;
     for (tfile *f = in->files; f; f = f->next) {
         if (f->src.source != s->source) continue;
         if (s->end > f->committed) f->committed = s->end;
         ta_ckpt_put(in->env.ckpt, name_of(in), &f->id, f->committed, f->path);
+        /* Remember the bytes before the position, so that after a restart a
+         * copytruncate copy can be verified and continued, not re-read. */
+        uint32_t tl = f->committed < 64 ? (uint32_t)f->committed : 64;
+        uint64_t h;
+        if (tl && hash_at(f->fd, f->committed - tl, tl, &h))
+            ta_ckpt_set_tail(in->env.ckpt, name_of(in), f->id.dev, f->id.ino, h, tl);
         return;
     }
     /* The file was closed or restarted (truncated): nothing to record. */
@@ -320,6 +328,14 @@ static bool hash_at(int fd, uint64_t off, uint32_t len, uint64_t *h) {
     return true;
 }
 
+/* Does fd (another inode) start with the bytes `id` fingerprints? */
+static bool head_matches(int fd, uint64_t ino, const ta_file_id *id) {
+    if (id->ino == ino || id->fp_len < 64) return false;
+    ta_file_id probe = *id;
+    probe.ino = ino;
+    return ta_file_id_matches(&probe, fd);
+}
+
 /* Is the new file fd a copy of a file holding `id` whose first `off` bytes
  * we shipped? Its head must match id's fingerprint, and the bytes before
  * off must be verified too: either the fingerprint covers all of them, or
@@ -327,13 +343,31 @@ static bool hash_at(int fd, uint64_t off, uint32_t len, uint64_t *h) {
  * we read the file from 0 (duplicates rather than a possible loss). */
 static bool is_copy(int fd, uint64_t ino, uint64_t size, const ta_file_id *id, uint64_t off, uint64_t tail_fp,
                     uint32_t tail_len) {
-    if (id->ino == ino || off == 0 || off > size || id->fp_len < 16) return false;
+    /* A short fingerprint proves little when every line starts alike. */
+    uint64_t need = off < TA_FP_BYTES ? off : TA_FP_BYTES;
+    if (id->ino == ino || off == 0 || off > size || id->fp_len < 64 || id->fp_len < need) return false;
+    char nl;
+    if (pread(fd, &nl, 1, (off_t)off - 1) != 1 || nl != '\n') return false; /* positions are line ends */
     ta_file_id probe = *id;
     probe.ino = ino;
     if (!ta_file_id_matches(&probe, fd)) return false;
     if (off <= id->fp_len) return true;
     uint64_t h;
-    return tail_len >= 16 && off >= tail_len && hash_at(fd, off - tail_len, tail_len, &h) && h == tail_fp;
+    return tail_len == 64 && hash_at(fd, off - tail_len, tail_len, &h) && h == tail_fp;
+}
+
+/* A copy still being written (cp in progress): its head matches a file we
+ * know but it is still shorter than our position there. Opening it now
+ * would read it from 0; wait for it while it keeps changing (2 s). */
+static bool copy_in_progress(in_file *in, int fd, uint64_t ino, uint64_t size) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || ta_now_ns() - ((int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec) > 2000000000LL)
+        return false;
+    for (unsigned i = 0; i < in->nmarks && i < 8; i++)
+        if (size < in->marks[i].scan && head_matches(fd, ino, &in->marks[i].id)) return true;
+    for (tfile *o = in->files; o; o = o->next)
+        if (size < o->scan && head_matches(fd, ino, &o->id)) return true;
+    return false;
 }
 
 /* copytruncate: continue a copy of a file we tail, just saw truncated, or
@@ -360,7 +394,7 @@ static bool copy_offset(in_file *in, int fd, uint64_t ino, uint64_t size, uint64
         }
     for (size_t i = 0; i < ta_ckpt_count(in->env.ckpt); i++) {
         const ta_ckpt_entry *e = ta_ckpt_at(in->env.ckpt, i);
-        if (!strcmp(e->input, name_of(in)) && is_copy(fd, ino, size, &e->id, e->offset, 0, 0)) {
+        if (!strcmp(e->input, name_of(in)) && is_copy(fd, ino, size, &e->id, e->offset, e->tail_fp, e->tail_len)) {
             *scan = *committed = e->offset;
             return true;
         }
@@ -385,6 +419,13 @@ static void open_new(in_file *in, const char *path) {
         free(f);
         return;
     }
+    if (copy_in_progress(in, fd, f->id.ino, size)) {
+        close(fd);
+        free(f->path);
+        free(f);
+        in->need_rescan = true; /* look again soon */
+        return;
+    }
     const char *how = "new file, from the beginning";
     bool copy = false;
     ta_ckpt_entry *e = ta_ckpt_find(in->env.ckpt, name_of(in), f->id.dev, f->id.ino);
@@ -393,7 +434,11 @@ static void open_new(in_file *in, const char *path) {
         how = e->offset <= size ? "resuming at the saved position" : "shorter than the saved position";
     } else {
         if (e) {
-            ta_info("input %s: %s reuses the inode of a file we knew; reading it as new", name_of(in), path);
+            ta_info("input %s: %s is not the file we knew under its inode (truncated and rewritten, or the inode "
+                    "was reused); reading it as new", name_of(in), path);
+            /* Its old content may live on in a copytruncate copy: remember it. */
+            trunc_mark *m = &in->marks[in->nmarks++ % 8];
+            *m = (trunc_mark){e->id, e->offset, e->offset, e->tail_fp, e->tail_len};
             ta_ckpt_forget(in->env.ckpt, name_of(in), f->id.dev, f->id.ino);
         }
         uint64_t committed = 0;

@@ -132,10 +132,10 @@ TEST(rename_rotation_restart_finds_rotated_file) {
 
 TEST(copytruncate) {
     tf t;
-    tu_write(P(0, "app.log"), "copytruncate line c1\ncopytruncate line c2\n", O_TRUNC);
+    tu_write(P(0, "app.log"), "copytruncate test line number one, c1\ncopytruncate test line number two, c2\n", O_TRUNC);
     tf_init(&t, input_yaml(test_tmpdir(), "app.log*", NULL));
     CHECK(tf_until(&t, "c2\n"));
-    tu_write(P(0, "app.log"), "copytruncate line c3\n", O_APPEND);
+    tu_write(P(0, "app.log"), "copytruncate test line number three, c3\n", O_APPEND);
     /* logrotate copytruncate: copy, then truncate in place */
     char *all = test_read_file(P(0, "app.log"), NULL);
     tu_write(P(1, "app.log.1"), all, O_TRUNC);
