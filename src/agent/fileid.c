@@ -47,8 +47,8 @@ bool ta_file_id_matches(const ta_file_id *known, int fd) {
     struct stat st;
     if (fstat(fd, &st) < 0) return false;
     if ((uint64_t)st.st_dev != known->dev || (uint64_t)st.st_ino != known->ino) return false;
-    uint64_t fp;
-    uint32_t got;
+    uint64_t fp = 0;
+    uint32_t got = 0;
     if (fingerprint(fd, known->fp_len, &fp, &got) < 0) return false;
     return got == known->fp_len && fp == known->fp;
 }
