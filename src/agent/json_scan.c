@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "swar.h"
+
 #define MAX_DEPTH 64
 
 typedef struct cur {
@@ -28,6 +30,8 @@ static int str(cur *c, const char **p, size_t *n) {
     if (c->i >= c->n || c->s[c->i] != '"') return -1;
     size_t start = ++c->i;
     while (c->i < c->n) {
+        c->i += ta_plain_run(c->s + c->i, c->n - c->i, 1);
+        if (c->i >= c->n) break;
         unsigned char ch = (unsigned char)c->s[c->i];
         if (ch == '"') {
             *p = c->s + start;

@@ -7,7 +7,25 @@
 #include <time.h>
 
 #include "pipeline.h"
+#include "swar.h"
 #include "timefmt.h"
+
+static void grow(ta_buf *b, size_t n) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) abort();
+    b->p = p;
+    b->cap = cap;
+}
+
+/* The hot path of rendering: most appends are a few bytes. */
+static inline void put(ta_buf *b, const void *s, size_t n) {
+    if (__builtin_expect(b->cap - b->len < n + 1, 0)) grow(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
 
 void ta_buf_put(ta_buf *b, const void *s, size_t n) {
     if (b->cap - b->len < n + 1) {
@@ -29,7 +47,7 @@ void ta_buf_free(ta_buf *b) {
     b->len = b->cap = 0;
 }
 
-#define PUTS(b, lit) ta_buf_put((b), lit, sizeof(lit) - 1)
+#define PUTS(b, lit) put((b), lit, sizeof(lit) - 1)
 
 /* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static int utf8_len(const unsigned char *s, size_t n) {
@@ -54,11 +72,9 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
     size_t run = 0; /* start of the pending run of plain bytes */
     size_t i = 0;
     while (i < n) {
+        i += ta_plain_run(s + i, n - i, 0);
+        if (i >= n) break;
         unsigned c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            continue;
-        }
         if (c >= 0x80) {
             int l = utf8_len(p + i, n - i);
             if (l) {
@@ -66,7 +82,7 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
                 continue;
             }
         }
-        ta_buf_put(out, s + run, i - run);
+        put(out, s + run, i - run);
         if (c == '"') PUTS(out, "\\\"");
         else if (c == '\\') PUTS(out, "\\\\");
         else if (c == '\n') PUTS(out, "\\n");
@@ -74,12 +90,12 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
         else if (c == '\t') PUTS(out, "\\t");
         else if (c < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ta_buf_put(out, e, 6);
+            put(out, e, 6);
         } else PUTS(out, "\xEF\xBF\xBD"); /* invalid UTF-8 byte */
         i++;
         run = i;
     }
-    ta_buf_put(out, s + run, n - run);
+    put(out, s + run, n - run);
     PUTS(out, "\"");
 }
 
@@ -94,13 +110,53 @@ static void put_str_field(ta_buf *out, const char *k, const char *v) {
     ta_render_json_str(out, v, strlen(v));
 }
 
+/* Decimal digits of v into the end of buf[24]; returns the start. */
+static char *u64_dec(char *end, uint64_t v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static void put_i64(ta_buf *out, int64_t v) {
+    char b[24], *e = b + sizeof b, *p;
+    if (v < 0) {
+        p = u64_dec(e, (uint64_t)0 - (uint64_t)v);
+        *--p = '-';
+    } else p = u64_dec(e, (uint64_t)v);
+    put(out, p, (size_t)(e - p));
+}
+
+/* RFC 3339 with ns; the date-time part is cached per second (one thread
+ * renders per output, so the cache is thread-local). */
+static void put_time(ta_buf *out, int64_t ns) {
+    static _Thread_local int64_t cached_sec = INT64_MIN;
+    static _Thread_local char cached[32];
+    int64_t sec = ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000);
+    int64_t frac = ns - sec * 1000000000;
+    if (sec != cached_sec) {
+        char tmp[64];
+        ta_time_format_rfc3339(tmp, sizeof tmp, sec * 1000000000);
+        memcpy(cached, tmp, 20); /* "YYYY-MM-DDTHH:MM:SS." */
+        cached_sec = sec;
+    }
+    put(out, cached, 20);
+    char f[9];
+    for (int i = 8; i >= 0; i--) {
+        f[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    put(out, f, 9);
+    PUTS(out, "Z");
+}
+
 void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec) {
-    char tmp[64];
     PUTS(out, "{\"timestamp\":\"");
-    size_t n = ta_time_format_rfc3339(tmp, sizeof tmp, rec->ts_ns);
-    ta_buf_put(out, tmp, n);
-    n = (size_t)snprintf(tmp, sizeof tmp, "\",\"ts_ns\":\"%lld\"", (long long)rec->ts_ns);
-    ta_buf_put(out, tmp, n);
+    put_time(out, rec->ts_ns);
+    PUTS(out, "\",\"ts_ns\":\"");
+    put_i64(out, rec->ts_ns);
+    PUTS(out, "\"");
     if (rec->input) {
         if (rec->input->category) put_str_field(out, "category", rec->input->category);
         if (rec->input->name) put_str_field(out, "input", rec->input->name);
@@ -125,20 +181,21 @@ void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec) {
         const ta_field *f = &rec->fields[i];
         put_key(out, f->key);
         if (f->kind == TA_STR) ta_render_json_str(out, f->val, f->val_len);
-        else ta_buf_put(out, f->val, f->val_len);
+        else put(out, f->val, f->val_len);
     }
     if (rec->parse_error) PUTS(out, ",\"traild.parse_error\":true");
     if (b && rec->span < b->nspans && b->spans[rec->span].path)
         put_str_field(out, "log.file.path", b->spans[rec->span].path);
-    n = (size_t)snprintf(tmp, sizeof tmp, ",\"log.offset\":%llu}", (unsigned long long)rec->offset);
-    ta_buf_put(out, tmp, n);
+    PUTS(out, ",\"log.offset\":");
+    put_i64(out, (int64_t)rec->offset);
+    PUTS(out, "}");
 }
 
 void ta_render_batch_jsonl(ta_buf *out, const ta_batch *b, bool raw) {
     for (uint32_t i = 0; i < b->nrecs; i++) {
         const ta_record *r = &b->recs[i];
-        if (raw) ta_buf_put(out, r->line, r->line_len);
+        if (raw) put(out, r->line, r->line_len);
         else ta_render_json(out, b, r);
-        ta_buf_put(out, "\n", 1);
+        PUTS(out, "\n");
     }
 }

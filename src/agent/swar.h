@@ -1,0 +1,36 @@
+/* swar.h — "SIMD within a register": how many leading bytes need no JSON
+ * attention, 8 at a time. Used by the JSON scanner and the renderer, which
+ * spend most of their time walking plain text. */
+#ifndef TRAILD_SWAR_H
+#define TRAILD_SWAR_H
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TA_ONES 0x0101010101010101ull
+#define TA_HIGHS 0x8080808080808080ull
+
+/* Nonzero high bit in each byte of x that is zero (exact for our use: we
+ * only test whether any byte matched). */
+static inline uint64_t ta_swar_zero(uint64_t x) { return (x - TA_ONES) & ~x & TA_HIGHS; }
+
+/* Leading bytes of p[0..n) that are not '"', '\\', a control byte (< 0x20)
+ * and, unless high_ok, not >= 0x80. */
+static inline size_t ta_plain_run(const char *p, size_t n, int high_ok) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t hit = ta_swar_zero(w ^ (TA_ONES * '"')) | ta_swar_zero(w ^ (TA_ONES * '\\')) |
+                       ((w - TA_ONES * 0x20) & ~w & TA_HIGHS); /* bytes < 0x20 */
+        if (!high_ok) hit |= w & TA_HIGHS;
+        if (hit) break;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || (!high_ok && c >= 0x80)) break;
+    }
+    return i;
+}
+
+#endif
