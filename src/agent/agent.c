@@ -201,8 +201,8 @@ int ta_agent_new(ta_config *cfg, const char *config_path, ta_agent **out, char *
         return r;
     }
     gen_attach(a, a->g);
-#ifdef TA_HAVE_METRICS_HTTP
-    if (cfg->agent.metrics_listen) {
+#if defined(TA_HAVE_METRICS_HTTP) && defined(TA_HAVE_MHD)
+    if (cfg->agent.metrics_listen && *cfg->agent.metrics_listen && strcmp(cfg->agent.metrics_listen, "off") != 0) {
         char e2[256] = "";
         a->metrics = ta_metrics_start(cfg->agent.metrics_listen, e2, sizeof e2);
         if (!a->metrics) ta_warn("metrics disabled: %s", e2);
@@ -285,7 +285,7 @@ void ta_agent_request_stop(ta_agent *a) { a->stop = 1; }
 
 void ta_agent_free(ta_agent *a) {
     if (!a) return;
-#ifdef TA_HAVE_METRICS_HTTP
+#if defined(TA_HAVE_METRICS_HTTP) && defined(TA_HAVE_MHD)
     if (a->metrics) ta_metrics_stop(a->metrics);
 #endif
     gen_free(a->g);

@@ -2,6 +2,7 @@
  * version line:  input \t dev \t ino \t fp(hex) \t fp_len \t offset \t seen \t path
  * Paths are %-escaped (%, tab, newline) so any file name survives. */
 #include "checkpoint.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -225,7 +226,10 @@ int ta_ckpt_save(ta_ckpt *c, int64_t keep_s) {
     if (!r && rename(tmp, c->path) < 0) r = -errno;
     if (!r) r = fsync_dir(c->path);
     if (r) ta_error("cannot save checkpoint %s: %s", c->path, strerror(-r));
-    else c->dirty = false;
+    else {
+        c->dirty = false;
+        ta_stats_checkpoint_saved(ta_now_ns());
+    }
     free(tmp);
     return r;
 }

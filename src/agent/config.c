@@ -21,8 +21,8 @@ static const ta_option agent_options[] = {
      "forget positions of files not seen for this long", NULL, false},
     {"log_level", TA_OPT_ENUM, "info", offsetof(ta_agent_cfg, log_level), "traild's own log level",
      "debug|info|warning|error", false},
-    {"metrics_listen", TA_OPT_STR, NULL, offsetof(ta_agent_cfg, metrics_listen),
-     "address:port for /metrics and /ready (loopback recommended), unset = off", NULL, false},
+    {"metrics_listen", TA_OPT_STR, "127.0.0.1:9180", offsetof(ta_agent_cfg, metrics_listen),
+     "IPv4 address:port for /metrics (Prometheus text) and /ready; `off` disables; read at start only", NULL, false},
     TA_OPTIONS_END,
 };
 

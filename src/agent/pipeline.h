@@ -263,6 +263,13 @@ bool ta_agent_ready(void);
 typedef struct ta_metrics_server ta_metrics_server;
 ta_metrics_server *ta_metrics_start(const char *listen, char *err, size_t errlen);
 void ta_metrics_stop(ta_metrics_server *m);
+/* The port actually bound (useful with port 0). */
+int ta_metrics_port(const ta_metrics_server *m);
+
+/* Unix ns of the last successful checkpoint write, 0 before the first
+ * (checkpoint.c sets it; /metrics shows the age). */
+void ta_stats_checkpoint_saved(int64_t now_ns);
+int64_t ta_stats_checkpoint_saved_ns(void);
 
 /* ------------------------------------------------------------ outputs */
 

@@ -56,3 +56,7 @@ void ta_stats_visit(ta_stats_visitor fn, void *ctx) {
 
 bool ta_agent_ready(void) { return atomic_load(&ready); }
 void ta_agent_set_ready(bool r) { atomic_store(&ready, r); }
+
+static _Atomic int64_t ckpt_saved_ns;
+void ta_stats_checkpoint_saved(int64_t now_ns) { atomic_store(&ckpt_saved_ns, now_ns); }
+int64_t ta_stats_checkpoint_saved_ns(void) { return atomic_load(&ckpt_saved_ns); }
