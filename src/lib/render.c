@@ -1,0 +1,399 @@
+/* render.c — numbers, timestamps, level names and key sets for the
+ * built-in formatters. See render.h. */
+#include "render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------- numbers */
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+size_t trail__fmt_u64(char *dst, uint64_t v) {
+    char tmp[20];
+    char *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(dst, p, n);
+    return n;
+}
+
+size_t trail__fmt_i64(char *dst, int64_t v) {
+    if (v >= 0) return trail__fmt_u64(dst, (uint64_t)v);
+    dst[0] = '-';
+    return 1 + trail__fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+int trail__put_u64(trail_buf *b, uint64_t v) {
+    char tmp[24];
+    return trail__put(b, tmp, trail__fmt_u64(tmp, v));
+}
+
+int trail__put_i64(trail_buf *b, int64_t v) {
+    char tmp[24];
+    return trail__put(b, tmp, trail__fmt_i64(tmp, v));
+}
+
+int trail__put_hex(trail_buf *b, const void *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    if (n > SIZE_MAX / 2 || trail_buf_reserve(b, n * 2)) return -ENOMEM;
+    const unsigned char *s = p;
+    char *o = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        o[2 * i] = hex[s[i] >> 4];
+        o[2 * i + 1] = hex[s[i] & 15];
+    }
+    b->len += n * 2;
+    return 0;
+}
+
+/* Doubles: most logged values (0.25, 12.5, 3.14159) have few decimals.
+ * Try k = 0, 1, 2, ... decimals: when round(d * 10^k) / 10^k == d exactly
+ * (both operands exact, so the division is correctly rounded like strtod),
+ * that decimal text reads back as d. The rest (very large/small values, or
+ * 17 significant digits) goes through %.{15,16,17}g with a read-back check. */
+static const double pow10_tab[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+
+size_t trail__fmt_f64(char *dst, double d) {
+    if (isnan(d)) {
+        memcpy(dst, "NaN", 3);
+        return 3;
+    }
+    if (isinf(d)) {
+        if (d > 0) {
+            memcpy(dst, "Infinity", 8);
+            return 8;
+        }
+        memcpy(dst, "-Infinity", 9);
+        return 9;
+    }
+    char *o = dst;
+    if (signbit(d)) {
+        *o++ = '-';
+        d = -d;
+    }
+    if (d == 0) {
+        memcpy(o, "0.0", 3);
+        return (size_t)(o - dst) + 3;
+    }
+    if (d >= 1e-6 && d < 1e15) {
+        for (int k = 0; k < (int)(sizeof pow10_tab / sizeof pow10_tab[0]); k++) {
+            double m = d * pow10_tab[k];
+            if (m >= 9007199254740992.0) break; /* 2^53: no longer exact */
+            double r = floor(m + 0.5);
+            if (r / pow10_tab[k] != d) continue;
+            char digits[24];
+            size_t nd = trail__fmt_u64(digits, (uint64_t)r);
+            if (k == 0) {
+                memcpy(o, digits, nd);
+                memcpy(o + nd, ".0", 2);
+                return (size_t)(o - dst) + nd + 2;
+            }
+            size_t ku = (size_t)k;
+            if (nd <= ku) { /* 0.000ddd */
+                *o++ = '0';
+                *o++ = '.';
+                memset(o, '0', ku - nd);
+                o += ku - nd;
+                memcpy(o, digits, nd);
+                return (size_t)(o - dst) + nd;
+            }
+            memcpy(o, digits, nd - ku);
+            o += nd - ku;
+            *o++ = '.';
+            memcpy(o, digits + nd - ku, ku);
+            return (size_t)(o - dst) + ku;
+        }
+    }
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (prec == 17 || strtod(tmp, NULL) == d) break;
+    }
+    size_t n = 0;
+    for (; tmp[n] && n < 28; n++) o[n] = tmp[n] == ',' ? '.' : tmp[n]; /* any locale's decimal comma */
+    return (size_t)(o - dst) + n;
+}
+
+/* Exact decimal fraction of ns in unit (1e3, 1e6, 1e9) with trailing zeros cut. */
+static size_t fmt_scaled(char *o, uint64_t v, uint64_t unit, int unit_digits, const char *suffix) {
+    size_t n = trail__fmt_u64(o, v / unit);
+    uint64_t frac = v % unit;
+    if (frac) {
+        char f[12];
+        for (int i = unit_digits - 1; i >= 0; i--) {
+            f[i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        int len = unit_digits;
+        while (len > 0 && f[len - 1] == '0') len--;
+        o[n++] = '.';
+        memcpy(o + n, f, (size_t)len);
+        n += (size_t)len;
+    }
+    size_t sl = strlen(suffix);
+    memcpy(o + n, suffix, sl);
+    return n + sl;
+}
+
+size_t trail__fmt_duration(char *dst, int64_t ns) {
+    char *o = dst;
+    uint64_t v = (uint64_t)ns;
+    if (ns < 0) {
+        *o++ = '-';
+        v = (uint64_t)0 - (uint64_t)ns;
+    }
+    size_t n;
+    if (v < 1000) n = fmt_scaled(o, v, 1, 0, "ns");
+    else if (v < 1000000) n = fmt_scaled(o, v, 1000, 3, "us");
+    else if (v < 1000000000) n = fmt_scaled(o, v, 1000000, 6, "ms");
+    else n = fmt_scaled(o, v, 1000000000, 9, "s");
+    return (size_t)(o - dst) + n;
+}
+
+size_t trail__fmt_errno(char *dst, size_t cap, int err) {
+    char tmp[128];
+    const char *text = strerror_r(err, tmp, sizeof tmp); /* GNU variant: thread-safe */
+    if (!text) text = "unknown error";
+    size_t n = strlen(text);
+    if (n > cap - 32) n = cap - 32; /* keep room for " (errno N)" */
+    memcpy(dst, text, n);
+    memcpy(dst + n, " (errno ", 8);
+    n += 8;
+    n += trail__fmt_i64(dst + n, err);
+    dst[n++] = ')';
+    return n;
+}
+
+/* ---------------------------------------------------------------- time */
+
+/* Days since 1970-01-01 to y/m/d (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put2(char *o, unsigned v) { memcpy(o, digit_pairs + 2 * (v % 100), 2); }
+
+/* Years 0000..9999 in seconds since the epoch. */
+#define MIN_SEC (-62167219200LL)
+#define MAX_SEC (253402300799LL)
+
+static void floor_split(int64_t ns, int64_t *sec, unsigned *ms) {
+    int64_t s = ns / 1000000000, r = ns % 1000000000;
+    if (r < 0) {
+        r += 1000000000;
+        s--;
+    }
+    *sec = s;
+    *ms = (unsigned)(r / 1000000);
+}
+
+int trail__put_rfc3339(trail_buf *b, trail__time_cache *c, int64_t ns) {
+    int64_t sec;
+    unsigned ms;
+    floor_split(ns, &sec, &ms);
+    if (sec < MIN_SEC) sec = MIN_SEC, ms = 0;
+    if (sec > MAX_SEC) sec = MAX_SEC, ms = 999;
+    trail__time_cache local;
+    if (!c) c = &local, c->valid = 0;
+    if (!c->valid || c->sec != sec) {
+        int64_t days = sec / 86400, rem = sec % 86400;
+        if (rem < 0) rem += 86400, days--;
+        int64_t y;
+        unsigned mo, d;
+        civil_from_days(days, &y, &mo, &d);
+        char *o = c->text;
+        put2(o, (unsigned)(y / 100));
+        put2(o + 2, (unsigned)(y % 100));
+        o[4] = '-';
+        put2(o + 5, mo);
+        o[7] = '-';
+        put2(o + 8, d);
+        o[10] = 'T';
+        put2(o + 11, (unsigned)(rem / 3600));
+        o[13] = ':';
+        put2(o + 14, (unsigned)(rem / 60 % 60));
+        o[16] = ':';
+        put2(o + 17, (unsigned)(rem % 60));
+        c->len = 19;
+        c->sec = sec;
+        c->valid = 1;
+    }
+    if (trail_buf_reserve(b, 24)) return -ENOMEM;
+    char *o = b->data + b->len;
+    memcpy(o, c->text, 19);
+    o[19] = '.';
+    o[20] = (char)('0' + ms / 100);
+    put2(o + 21, ms % 100);
+    o[23] = 'Z';
+    b->len += 24;
+    return 0;
+}
+
+int trail__put_local_clock(trail_buf *b, trail__time_cache *c, int64_t ns, int with_date) {
+    int64_t sec;
+    unsigned ms;
+    floor_split(ns, &sec, &ms);
+    if (sec < MIN_SEC) sec = MIN_SEC;
+    if (sec > MAX_SEC) sec = MAX_SEC;
+    if (!c->valid || c->sec != sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        if (!localtime_r(&t, &tm)) memset(&tm, 0, sizeof tm);
+        char *o = c->text;
+        size_t n = 0;
+        if (with_date) {
+            unsigned y = (unsigned)(tm.tm_year + 1900) % 10000;
+            put2(o, y / 100);
+            put2(o + 2, y % 100);
+            o[4] = '-';
+            put2(o + 5, (unsigned)tm.tm_mon + 1);
+            o[7] = '-';
+            put2(o + 8, (unsigned)tm.tm_mday);
+            o[10] = ' ';
+            n = 11;
+        }
+        put2(o + n, (unsigned)tm.tm_hour);
+        o[n + 2] = ':';
+        put2(o + n + 3, (unsigned)tm.tm_min);
+        o[n + 5] = ':';
+        put2(o + n + 6, (unsigned)tm.tm_sec);
+        c->len = (uint8_t)(n + 8);
+        c->sec = sec;
+        c->valid = 1;
+    }
+    int rc = trail__put(b, c->text, c->len);
+    if (with_date) {
+        char f[4] = {'.', (char)('0' + ms / 100), digit_pairs[2 * (ms % 100)], digit_pairs[2 * (ms % 100) + 1]};
+        rc |= trail__put(b, f, 4);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ key sets */
+
+static uint32_t key_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static const char *key_text(const trail__keyset *k, const trail__key *e) {
+    return e->p ? e->p : k->names.data + e->off;
+}
+
+static int key_taken(const trail__keyset *k, const char *s, size_t n, uint32_t h) {
+    for (size_t i = 0; i < k->n; i++) {
+        const trail__key *e = &k->keys[i];
+        if (e->hash == h && e->len == n && memcmp(key_text(k, e), s, n) == 0) return 1;
+    }
+    return 0;
+}
+
+static int key_add(trail__keyset *k, const char *p, size_t off, size_t n, uint32_t h) {
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 32;
+        trail__key *v = realloc(k->keys, cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        k->keys = v;
+        k->cap = cap;
+    }
+    k->keys[k->n++] = (trail__key){.p = p, .off = off, .len = (uint32_t)n, .hash = h};
+    return 0;
+}
+
+int trail__keyset_init(trail__keyset *k, const char *const *reserved, size_t nreserved) {
+    memset(k, 0, sizeof *k);
+    for (size_t i = 0; i < nreserved; i++) {
+        size_t n = strlen(reserved[i]);
+        if (key_add(k, reserved[i], 0, n, key_hash(reserved[i], n))) return -ENOMEM;
+    }
+    k->nreserved = k->n;
+    return 0;
+}
+
+void trail__keyset_free(trail__keyset *k) {
+    free(k->keys);
+    trail_buf_free(&k->names);
+    memset(k, 0, sizeof *k);
+}
+
+int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen) {
+    if (len > UINT32_MAX / 2) len = UINT32_MAX / 2;
+    uint32_t h = key_hash(key, len);
+    if (!key_taken(k, key, len, h)) {
+        *out = key;
+        *outlen = len;
+        return key_add(k, key, 0, len, h);
+    }
+    /* Renamed: "fields.<key>", then "fields.<key>.N". */
+    size_t off = k->names.len;
+    int rc = trail__put_lit(&k->names, "fields.");
+    rc |= trail__put(&k->names, key, len);
+    if (rc) return -ENOMEM;
+    size_t base = k->names.len - off;
+    for (uint64_t suffix = 2;; suffix++) {
+        size_t n = k->names.len - off;
+        h = key_hash(k->names.data + off, n);
+        if (!key_taken(k, k->names.data + off, n, h)) {
+            *out = k->names.data + off;
+            *outlen = n;
+            return key_add(k, NULL, off, n, h);
+        }
+        k->names.len = off + base;
+        char tmp[24];
+        tmp[0] = '.';
+        size_t tn = 1 + trail__fmt_u64(tmp + 1, suffix);
+        if (trail__put(&k->names, tmp, tn)) return -ENOMEM;
+    }
+}
+
+/* -------------------------------------------------------------- levels */
+
+const char *trail__level_upper_get(trail__level_upper *c, int level, size_t *len) {
+    const char *name = trail_level_name(level);
+    if (level < 0 || level > 255) {
+        /* Out of table: names of such levels are "level<N>", already safe. */
+        *len = strlen(name);
+        return name;
+    }
+    if (c->src[level] != name) {
+        size_t n = strlen(name);
+        if (n > sizeof c->text[0]) n = sizeof c->text[0];
+        for (size_t i = 0; i < n; i++) {
+            char ch = name[i];
+            c->text[level][i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
+        }
+        c->len[level] = (uint8_t)n;
+        c->src[level] = name;
+    }
+    *len = c->len[level];
+    return c->text[level];
+}
