@@ -310,6 +310,7 @@ static const char *key_text(const trail__keyset *k, const trail__key *e) {
 }
 
 static int key_taken(const trail__keyset *k, const char *s, size_t n, uint32_t h) {
+    if (!(k->bloom >> (h & 63) & 1)) return 0;
     for (size_t i = 0; i < k->n; i++) {
         const trail__key *e = &k->keys[i];
         if (e->hash == h && e->len == n && memcmp(key_text(k, e), s, n) == 0) return 1;
@@ -326,6 +327,7 @@ static int key_add(trail__keyset *k, const char *p, size_t off, size_t n, uint32
         k->cap = cap;
     }
     k->keys[k->n++] = (trail__key){.p = p, .off = off, .len = (uint32_t)n, .hash = h};
+    k->bloom |= 1ull << (h & 63);
     return 0;
 }
 
@@ -336,6 +338,7 @@ int trail__keyset_init(trail__keyset *k, const char *const *reserved, size_t nre
         if (key_add(k, reserved[i], 0, n, key_hash(reserved[i], n))) return -ENOMEM;
     }
     k->nreserved = k->n;
+    k->reserved_bloom = k->bloom;
     return 0;
 }
 
@@ -373,6 +376,29 @@ int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const cha
         size_t tn = 1 + trail__fmt_u64(tmp + 1, suffix);
         if (trail__put(&k->names, tmp, tn)) return -ENOMEM;
     }
+}
+
+/* ----------------------------------------------------------- resource */
+
+static const char *load_str(const char *const *p) {
+    const char *s = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+    return s ? s : "";
+}
+
+void trail__resource_snapshot(trail_resource *out) {
+    const trail_resource *r = trail_resource_get();
+    memset(out, 0, sizeof *out);
+    out->service = out->version = out->machine_id = out->container_id = "";
+    out->region = out->env = out->hostname = "";
+    if (!r) return;
+    out->service = load_str(&r->service);
+    out->version = load_str(&r->version);
+    out->machine_id = load_str(&r->machine_id);
+    out->container_id = load_str(&r->container_id);
+    out->region = load_str(&r->region);
+    out->env = load_str(&r->env);
+    out->hostname = load_str(&r->hostname);
+    out->pid = __atomic_load_n(&r->pid, __ATOMIC_RELAXED);
 }
 
 /* -------------------------------------------------------------- levels */

@@ -111,6 +111,7 @@ typedef struct trail__keyset {
     trail__key *keys;
     size_t n, cap;
     size_t nreserved; /* keys[0..nreserved) are the format's own keys */
+    uint64_t bloom, reserved_bloom; /* bit (hash & 63) per key: most claims skip the scan */
     trail_buf names;
 } trail__keyset;
 
@@ -120,11 +121,18 @@ void trail__keyset_free(trail__keyset *k);
 /* Starts a new object: forgets the extra keys, keeps the reserved ones. */
 static inline void trail__keyset_begin(trail__keyset *k) {
     k->n = k->nreserved;
+    k->bloom = k->reserved_bloom;
     k->names.len = 0;
 }
 /* Takes key (len bytes) for the current object; *out, *outlen get the name
  * to write: key itself, or its "fields." rename (valid until the next call). */
 int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen);
+
+/* ----------------------------------------------------------- resource */
+
+/* Copies the static fields with atomic loads (trail_resource_set may be
+ * publishing a new string concurrently); NULL strings become "". */
+void trail__resource_snapshot(trail_resource *out);
 
 /* -------------------------------------------------------------- levels */
 
