@@ -1,0 +1,692 @@
+/* logql_eval.c — evaluates a parsed query over a tq_source.
+ *
+ * Log queries: scan [start, end], run the pipeline, keep the `limit`
+ * newest (backward) or oldest (forward) entries, group them into streams by
+ * their final label set (stream labels + extracted labels, as Loki does).
+ *
+ * Metric queries: scan (start - range, end] once, keep per series only
+ * (timestamp, bytes) pairs, then slide a window over each series for every
+ * step; vector aggregations combine the step values. Windows are
+ * (t - range, t] like Loki's range vectors; steps without entries have no
+ * sample (nothing is invented as 0).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "logql_pipeline.h"
+#include "query.h"
+
+/* ------------------------------------------------------------ string map */
+
+typedef struct smap {
+    char **keys;
+    size_t *vals;
+    size_t cap, n;
+} smap;
+
+static uint64_t hash_str(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Returns the slot for key (n bytes); *found says whether it holds it. */
+static size_t smap_slot(smap *m, const char *key, size_t n, int *found) {
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        char **nk = calloc(nc, sizeof *nk);
+        size_t *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) abort();
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i]) continue;
+            size_t j = hash_str(m->keys[i], strlen(m->keys[i])) & (nc - 1);
+            while (nk[j]) j = (j + 1) & (nc - 1);
+            nk[j] = m->keys[i];
+            nv[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = nc;
+    }
+    size_t j = hash_str(key, n) & (m->cap - 1);
+    while (m->keys[j]) {
+        if (strlen(m->keys[j]) == n && memcmp(m->keys[j], key, n) == 0) {
+            *found = 1;
+            return j;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    *found = 0;
+    return j;
+}
+
+/* Index for key, inserting next_index when absent. */
+static size_t smap_get_or_add(smap *m, const char *key, size_t n, size_t next_index, int *added) {
+    int found;
+    size_t j = smap_slot(m, key, n, &found);
+    *added = !found;
+    if (found) return m->vals[j];
+    char *k = malloc(n + 1);
+    if (!k) abort();
+    memcpy(k, key, n);
+    k[n] = 0;
+    m->keys[j] = k;
+    m->vals[j] = next_index;
+    m->n++;
+    return next_index;
+}
+
+static void smap_free(smap *m) {
+    for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static double now_mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t tq_default_step(int64_t start, int64_t end) {
+    int64_t secs = (end - start) / 250 / 1000000000;
+    if ((end - start) % (250 * (int64_t)1000000000) != 0) secs++;
+    return (secs < 1 ? 1 : secs) * 1000000000;
+}
+
+/* Copies pipeline labels into the result arena. */
+static tq_label *copy_plabels(tq_arena *a, const tq_pipe *p) {
+    tq_label *l = tq_arena_alloc(a, (p->n ? p->n : 1) * sizeof *l);
+    for (size_t i = 0; i < p->n; i++) {
+        l[i].name = tq_arena_strndup(a, p->l[i].name, p->l[i].nlen);
+        l[i].value = tq_arena_strndup(a, p->l[i].value, p->l[i].vlen);
+    }
+    return l;
+}
+
+/* Push-down hints from the pipeline: literal |= filters and equality label
+ * filters on high-cardinality fields, both only from the AND-part that every
+ * returned entry must satisfy, and only before a line_format rewrites the
+ * line. */
+typedef struct hints {
+    tq_label eq[8];
+    size_t neq;
+    const char *contains[8];
+    size_t ncontains;
+} hints;
+
+static int is_indexed_field(const char *name) {
+    return strcmp(name, "request_id") == 0 || strcmp(name, "user_id") == 0 || strcmp(name, "trace_id") == 0;
+}
+
+static void lf_hints(const tq_label_filter *f, hints *h) {
+    if (f->kind == TQ_LF_AND) {
+        lf_hints(f->left, h);
+        lf_hints(f->right, h);
+    } else if (f->kind == TQ_LF_CMP && f->op == TQ_CMP_EQ && !f->numeric && f->str[0] && is_indexed_field(f->name) &&
+               h->neq < 8) {
+        h->eq[h->neq].name = f->name;
+        h->eq[h->neq].value = f->str;
+        h->neq++;
+    }
+}
+
+static void build_hints(const tq_log_expr *le, hints *h, tq_scan *s) {
+    memset(h, 0, sizeof *h);
+    for (size_t i = 0; i < le->nstages; i++) {
+        const tq_stage *st = &le->stages[i];
+        if (st->kind == TQ_STAGE_LINE_FORMAT) break;
+        if (st->kind == TQ_STAGE_LINE_FILTER && st->line_op == TQ_LINE_CONTAINS && st->text_len > 0 &&
+            strlen(st->text) == st->text_len && h->ncontains < 8)
+            h->contains[h->ncontains++] = st->text;
+        if (st->kind == TQ_STAGE_LABEL_FILTER) lf_hints(st->lf, h);
+    }
+    s->field_eq = h->eq;
+    s->nfield_eq = h->neq;
+    s->contains = h->contains;
+    s->ncontains = h->ncontains;
+}
+
+/* ------------------------------------------------------------ log queries */
+
+typedef struct cand {
+    int64_t ts;
+    uint64_t seq;
+    size_t stream;
+    char *line;
+    size_t len;
+} cand;
+
+typedef struct log_state {
+    const tq_log_expr *le;
+    tq_pipe pipe;
+    tq_buf key;
+    smap streams;
+    tq_label **slabels; /* per stream, in the result arena */
+    size_t *snlabels;
+    size_t nstreams, cap;
+    cand *c;
+    size_t nc, ccap;
+    size_t limit;
+    int backward;
+    int ordered;
+    uint64_t seq;
+    tq_result *r;
+    int err;
+} log_state;
+
+static int cand_cmp_fwd(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cand_cmp_bwd(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->ts != y->ts) return x->ts > y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void trim_cands(log_state *s) {
+    qsort(s->c, s->nc, sizeof *s->c, s->backward ? cand_cmp_bwd : cand_cmp_fwd);
+    for (size_t i = s->limit; i < s->nc; i++) free(s->c[i].line);
+    if (s->nc > s->limit) s->nc = s->limit;
+}
+
+static int log_cb(void *arg, const tq_entry *e) {
+    log_state *s = arg;
+    /* An ordered source gives the best entries first: stop at the limit. */
+    if (s->ordered && s->nc >= s->limit) return 1;
+    s->r->stats.entries_scanned++;
+    s->r->stats.bytes_scanned += e->len;
+    if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
+    /* Cheap reject before building the key: the buffer is full and this
+     * entry would sort after every kept one. */
+    if (s->nc >= s->limit && s->nc == s->ccap) trim_cands(s);
+    tq_pipe_labels_key(&s->pipe, &s->key);
+    int added;
+    size_t idx = smap_get_or_add(&s->streams, s->key.p, s->key.len, s->nstreams, &added);
+    if (added) {
+        if (s->nstreams == s->cap) {
+            s->cap = s->cap ? s->cap * 2 : 16;
+            s->slabels = realloc(s->slabels, s->cap * sizeof *s->slabels);
+            s->snlabels = realloc(s->snlabels, s->cap * sizeof *s->snlabels);
+            if (!s->slabels || !s->snlabels) abort();
+        }
+        if (s->nstreams >= TQ_MAX_SERIES) { s->err = -E2BIG; return 1; }
+        s->slabels[s->nstreams] = copy_plabels(&s->r->arena, &s->pipe);
+        s->snlabels[s->nstreams] = s->pipe.n;
+        s->nstreams++;
+    }
+    if (s->nc == s->ccap) {
+        s->ccap = s->ccap ? s->ccap * 2 : 64;
+        if (s->ccap > 2 * s->limit + 64) s->ccap = 2 * s->limit + 64;
+        s->c = realloc(s->c, s->ccap * sizeof *s->c);
+        if (!s->c) abort();
+    }
+    cand *c = &s->c[s->nc++];
+    c->ts = e->ts;
+    c->seq = s->seq++;
+    c->stream = idx;
+    c->len = s->pipe.len;
+    c->line = malloc(c->len + 1);
+    if (!c->line) abort();
+    memcpy(c->line, s->pipe.line, c->len);
+    c->line[c->len] = 0;
+    return 0;
+}
+
+static int eval_log(const tq_log_expr *le, const tq_params *p, const tq_source *src, tq_result *r, char *err,
+                    size_t errlen) {
+    log_state s;
+    memset(&s, 0, sizeof s);
+    s.le = le;
+    s.limit = p->limit ? p->limit : 100;
+    s.backward = p->backward;
+    s.ordered = src->ordered;
+    s.r = r;
+    tq_pipe_init(&s.pipe);
+    tq_scan scan = {.start = p->start, .end = p->end, .sel = &le->sel, .backward = p->backward};
+    hints h;
+    build_hints(le, &h, &scan);
+    int rc = src->scan(src->ctx, &scan, log_cb, &s);
+    if (rc == 0 && s.err) {
+        rc = s.err;
+        snprintf(err, errlen, "maximum number of streams (%d) reached", TQ_MAX_SERIES);
+    } else if (rc < 0) {
+        snprintf(err, errlen, "reading the store failed: %s", strerror(-rc));
+    }
+    if (rc == 0) {
+        trim_cands(&s);
+        /* Group by stream keeping the direction's order inside each one. */
+        size_t *count = calloc(s.nstreams + 1, sizeof *count);
+        size_t *slot = calloc(s.nstreams + 1, sizeof *slot);
+        if (!count || !slot) abort();
+        for (size_t i = 0; i < s.nc; i++) count[s.c[i].stream]++;
+        size_t nout = 0;
+        for (size_t i = 0; i < s.nstreams; i++) if (count[i]) nout++;
+        r->streams = tq_arena_alloc(&r->arena, (nout ? nout : 1) * sizeof *r->streams);
+        r->nstreams = 0;
+        /* Streams in the order of their first (best) entry. */
+        for (size_t i = 0; i < s.nstreams; i++) slot[i] = (size_t)-1;
+        for (size_t i = 0; i < s.nc; i++) {
+            size_t st = s.c[i].stream;
+            if (slot[st] != (size_t)-1) continue;
+            slot[st] = r->nstreams;
+            tq_stream *o = &r->streams[r->nstreams++];
+            o->labels = s.slabels[st];
+            o->nlabels = s.snlabels[st];
+            o->ts = tq_arena_alloc(&r->arena, count[st] * sizeof *o->ts);
+            o->lines = tq_arena_alloc(&r->arena, count[st] * sizeof *o->lines);
+            o->lens = tq_arena_alloc(&r->arena, count[st] * sizeof *o->lens);
+            o->n = 0;
+        }
+        for (size_t i = 0; i < s.nc; i++) {
+            tq_stream *o = &r->streams[slot[s.c[i].stream]];
+            o->ts[o->n] = s.c[i].ts;
+            o->lines[o->n] = tq_arena_strndup(&r->arena, s.c[i].line, s.c[i].len);
+            o->lens[o->n] = s.c[i].len;
+            o->n++;
+        }
+        r->stats.entries_returned = s.nc;
+        free(count);
+        free(slot);
+    }
+    for (size_t i = 0; i < s.nc; i++) free(s.c[i].line);
+    free(s.c);
+    free(s.slabels);
+    free(s.snlabels);
+    smap_free(&s.streams);
+    tq_buf_free(&s.key);
+    tq_pipe_free(&s.pipe);
+    return rc;
+}
+
+/* ------------------------------------------------------------ metric queries */
+
+/* A dense step matrix: every series has a value slot per step. */
+typedef struct mseries {
+    tq_label *labels; /* result arena */
+    size_t nlabels;
+    double *v;        /* nsteps */
+    unsigned char *has;
+} mseries;
+
+typedef struct mat {
+    mseries *s;
+    size_t n, cap;
+    size_t nsteps;
+    int64_t start, step;
+} mat;
+
+static mseries *mat_add(mat *m) {
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 16;
+        m->s = realloc(m->s, m->cap * sizeof *m->s);
+        if (!m->s) abort();
+    }
+    mseries *s = &m->s[m->n++];
+    memset(s, 0, sizeof *s);
+    s->v = calloc(m->nsteps, sizeof *s->v);
+    s->has = calloc(m->nsteps, 1);
+    if (!s->v || !s->has) abort();
+    return s;
+}
+
+static void mat_free(mat *m) {
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->s[i].v);
+        free(m->s[i].has);
+    }
+    free(m->s);
+    memset(m, 0, sizeof *m);
+}
+
+typedef struct point {
+    int64_t ts;
+    size_t bytes;
+} point;
+
+typedef struct raw_series {
+    point *p;
+    size_t n, cap;
+} raw_series;
+
+typedef struct range_state {
+    const tq_log_expr *le;
+    tq_pipe pipe;
+    tq_buf key;
+    smap map;
+    raw_series *rs;
+    tq_label **labels;
+    size_t *nlabels;
+    size_t n, cap;
+    tq_result *r;
+    int err;
+} range_state;
+
+static int range_cb(void *arg, const tq_entry *e) {
+    range_state *s = arg;
+    s->r->stats.entries_scanned++;
+    s->r->stats.bytes_scanned += e->len;
+    if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
+    tq_pipe_labels_key(&s->pipe, &s->key);
+    int added;
+    size_t idx = smap_get_or_add(&s->map, s->key.p, s->key.len, s->n, &added);
+    if (added) {
+        if (s->n >= TQ_MAX_SERIES) { s->err = -E2BIG; return 1; }
+        if (s->n == s->cap) {
+            s->cap = s->cap ? s->cap * 2 : 16;
+            s->rs = realloc(s->rs, s->cap * sizeof *s->rs);
+            s->labels = realloc(s->labels, s->cap * sizeof *s->labels);
+            s->nlabels = realloc(s->nlabels, s->cap * sizeof *s->nlabels);
+            if (!s->rs || !s->labels || !s->nlabels) abort();
+        }
+        memset(&s->rs[s->n], 0, sizeof s->rs[s->n]);
+        s->labels[s->n] = copy_plabels(&s->r->arena, &s->pipe);
+        s->nlabels[s->n] = s->pipe.n;
+        s->n++;
+    }
+    raw_series *rs = &s->rs[idx];
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 16;
+        rs->p = realloc(rs->p, rs->cap * sizeof *rs->p);
+        if (!rs->p) abort();
+    }
+    /* bytes_over_time counts the original line's bytes, as Loki does. */
+    rs->p[rs->n++] = (point){e->ts, e->len};
+    return 0;
+}
+
+static int point_cmp(const void *a, const void *b) {
+    const point *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static int eval_range(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *m, char *err,
+                      size_t errlen) {
+    range_state s;
+    memset(&s, 0, sizeof s);
+    s.le = &e->log;
+    s.r = r;
+    tq_pipe_init(&s.pipe);
+    /* Windows are (t - range, t]: the scan's inclusive start is one ns in. */
+    tq_scan scan = {.start = p->start - e->range_ns + 1, .end = p->end, .sel = &e->log.sel};
+    hints h;
+    build_hints(&e->log, &h, &scan);
+    int rc = src->scan(src->ctx, &scan, range_cb, &s);
+    if (rc == 0 && s.err) {
+        rc = s.err;
+        snprintf(err, errlen, "maximum number of series (%d) reached", TQ_MAX_SERIES);
+    } else if (rc < 0) {
+        snprintf(err, errlen, "reading the store failed: %s", strerror(-rc));
+    }
+    double range_s = (double)e->range_ns / 1e9;
+    for (size_t i = 0; rc == 0 && i < s.n; i++) {
+        raw_series *rs = &s.rs[i];
+        qsort(rs->p, rs->n, sizeof *rs->p, point_cmp);
+        mseries *ms = mat_add(m);
+        ms->labels = s.labels[i];
+        ms->nlabels = s.nlabels[i];
+        size_t lo = 0, hi = 0;
+        double bytes = 0;
+        for (size_t k = 0; k < m->nsteps; k++) {
+            int64_t t = m->start + (int64_t)k * m->step;
+            while (hi < rs->n && rs->p[hi].ts <= t) bytes += (double)rs->p[hi++].bytes;
+            while (lo < hi && rs->p[lo].ts <= t - e->range_ns) bytes -= (double)rs->p[lo++].bytes;
+            size_t cnt = hi - lo;
+            if (!cnt) continue;
+            double v;
+            switch (e->fn) {
+            case TQ_COUNT_OVER_TIME: v = (double)cnt; break;
+            case TQ_RATE: v = (double)cnt / range_s; break;
+            case TQ_BYTES_OVER_TIME: v = bytes; break;
+            default: v = bytes / range_s; break;
+            }
+            ms->v[k] = v;
+            ms->has[k] = 1;
+        }
+    }
+    for (size_t i = 0; i < s.n; i++) free(s.rs[i].p);
+    free(s.rs);
+    free(s.labels);
+    free(s.nlabels);
+    smap_free(&s.map);
+    tq_buf_free(&s.key);
+    tq_pipe_free(&s.pipe);
+    return rc;
+}
+
+/* Labels kept by a grouping clause (sorted input stays sorted). */
+static size_t group_labels(const tq_expr *e, const mseries *in, tq_label *out) {
+    size_t n = 0;
+    for (size_t i = 0; i < in->nlabels; i++) {
+        int listed = 0;
+        for (size_t g = 0; g < e->ngroup; g++)
+            if (strcmp(in->labels[i].name, e->group[g]) == 0) { listed = 1; break; }
+        if (e->without ? !listed : listed) out[n++] = in->labels[i];
+    }
+    return n;
+}
+
+static int eval_metric(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *m, char *err,
+                       size_t errlen);
+
+static int eval_vector(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *out, char *err,
+                       size_t errlen) {
+    mat in = {.nsteps = out->nsteps, .start = out->start, .step = out->step};
+    int rc = eval_metric(e->inner, p, src, r, &in, err, errlen);
+    if (rc < 0) { mat_free(&in); return rc; }
+    smap groups;
+    memset(&groups, 0, sizeof groups);
+    size_t *gid = calloc(in.n + 1, sizeof *gid);
+    tq_label *tmp = calloc(64, sizeof *tmp);
+    size_t tmpcap = 64;
+    tq_buf key = {0};
+    if (!gid || !tmp) abort();
+    size_t ng = 0;
+    /* Without a grouping clause everything falls in one group with no labels
+     * (for topk/bottomk: one group overall). */
+    for (size_t i = 0; i < in.n; i++) {
+        if (in.s[i].nlabels > tmpcap) {
+            tmpcap = in.s[i].nlabels;
+            tmp = realloc(tmp, tmpcap * sizeof *tmp);
+            if (!tmp) abort();
+        }
+        size_t nl = e->grouped ? group_labels(e, &in.s[i], tmp) : 0;
+        tq_labels_key(tmp, nl, &key);
+        int added;
+        gid[i] = smap_get_or_add(&groups, key.p, key.len, ng, &added);
+        if (added) {
+            ng++;
+            if (e->op != TQ_TOPK && e->op != TQ_BOTTOMK) {
+                mseries *o = mat_add(out);
+                o->labels = tq_arena_alloc(&r->arena, (nl ? nl : 1) * sizeof *o->labels);
+                memcpy(o->labels, tmp, nl * sizeof *tmp);
+                o->nlabels = nl;
+            }
+        }
+    }
+    if (e->op == TQ_TOPK || e->op == TQ_BOTTOMK) {
+        /* The output keeps each input series' labels; a series has a value at
+         * the steps where it ranked within k in its group. */
+        size_t first_out = out->n;
+        for (size_t i = 0; i < in.n; i++) {
+            mseries *o = mat_add(out);
+            o->labels = in.s[i].labels;
+            o->nlabels = in.s[i].nlabels;
+        }
+        size_t *order = calloc(in.n + 1, sizeof *order);
+        if (!order) abort();
+        for (size_t k = 0; k < in.nsteps; k++) {
+            for (size_t g = 0; g < ng; g++) {
+                size_t cnt = 0;
+                for (size_t i = 0; i < in.n; i++)
+                    if (gid[i] == g && in.s[i].has[k]) order[cnt++] = i;
+                /* Partial selection sort: k is small. */
+                size_t take = cnt < (size_t)e->k ? cnt : (size_t)e->k;
+                for (size_t a = 0; a < take; a++) {
+                    size_t best = a;
+                    for (size_t b = a + 1; b < cnt; b++) {
+                        double vb = in.s[order[b]].v[k], vbest = in.s[order[best]].v[k];
+                        int better = e->op == TQ_TOPK ? (vb > vbest || (isnan(vbest) && !isnan(vb)))
+                                                      : (vb < vbest || (isnan(vbest) && !isnan(vb)));
+                        if (better) best = b;
+                    }
+                    size_t t = order[a]; order[a] = order[best]; order[best] = t;
+                    mseries *o = &out->s[first_out + order[a]];
+                    o->v[k] = in.s[order[a]].v[k];
+                    o->has[k] = 1;
+                }
+            }
+        }
+        free(order);
+    } else {
+        size_t *cnt = calloc(ng + 1, sizeof *cnt);
+        if (!cnt) abort();
+        for (size_t k = 0; k < in.nsteps; k++) {
+            memset(cnt, 0, (ng + 1) * sizeof *cnt);
+            for (size_t i = 0; i < in.n; i++) {
+                if (!in.s[i].has[k]) continue;
+                mseries *o = &out->s[out->n - ng + gid[i]];
+                double v = in.s[i].v[k];
+                size_t c = cnt[gid[i]]++;
+                switch (e->op) {
+                case TQ_SUM: case TQ_AVG: o->v[k] = c ? o->v[k] + v : v; break;
+                case TQ_MIN: o->v[k] = c ? (v < o->v[k] ? v : o->v[k]) : v; break;
+                case TQ_MAX: o->v[k] = c ? (v > o->v[k] ? v : o->v[k]) : v; break;
+                case TQ_COUNT: o->v[k] = (double)(c + 1); break;
+                default: break;
+                }
+                o->has[k] = 1;
+            }
+            if (e->op == TQ_AVG)
+                for (size_t g = 0; g < ng; g++)
+                    if (cnt[g]) out->s[out->n - ng + g].v[k] /= (double)cnt[g];
+        }
+        free(cnt);
+    }
+    free(gid);
+    free(tmp);
+    tq_buf_free(&key);
+    smap_free(&groups);
+    mat_free(&in);
+    return 0;
+}
+
+static int eval_metric(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *m, char *err,
+                       size_t errlen) {
+    if (e->kind == TQ_EXPR_RANGE) return eval_range(e, p, src, r, m, err, errlen);
+    return eval_vector(e, p, src, r, m, err, errlen);
+}
+
+static int label_cmp(const void *a, const void *b) {
+    return strcmp(((const tq_label *)a)->name, ((const tq_label *)b)->name);
+}
+
+static int series_cmp(const void *a, const void *b) {
+    const tq_series *x = a, *y = b;
+    for (size_t i = 0; i < x->nlabels && i < y->nlabels; i++) {
+        int c = strcmp(x->labels[i].name, y->labels[i].name);
+        if (!c) c = strcmp(x->labels[i].value, y->labels[i].value);
+        if (c) return c;
+    }
+    return x->nlabels < y->nlabels ? -1 : x->nlabels > y->nlabels;
+}
+
+int tq_eval(const tq_query *q, const tq_params *p, const tq_source *src, tq_result **out, char *err, size_t errlen) {
+    char dummy[1];
+    if (!err || !errlen) { err = dummy; errlen = sizeof dummy; }
+    err[0] = 0;
+    *out = NULL;
+    if (p->end < p->start) {
+        snprintf(err, errlen, "end timestamp must not be before start time");
+        return -EINVAL;
+    }
+    if (p->limit > TQ_MAX_LIMIT) {
+        snprintf(err, errlen, "max entries limit per query exceeded, limit > max_entries_limit (%zu > %d)", p->limit,
+                 TQ_MAX_LIMIT);
+        return -EINVAL;
+    }
+    tq_result *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    double t0 = now_mono();
+    int rc;
+    if (!tq_query_is_metric(q)) {
+        if (p->instant) {
+            snprintf(err, errlen, "log queries are not supported as an instant query type, please change your query "
+                                  "to a range query type");
+            free(r);
+            return -EINVAL;
+        }
+        r->type = TQ_RESULT_STREAMS;
+        rc = eval_log(&q->root->log, p, src, r, err, errlen);
+    } else {
+        mat m;
+        memset(&m, 0, sizeof m);
+        if (p->instant) {
+            m.start = p->end;
+            m.step = 1;
+            m.nsteps = 1;
+        } else {
+            m.start = p->start;
+            m.step = p->step > 0 ? p->step : tq_default_step(p->start, p->end);
+            uint64_t steps = (uint64_t)((p->end - p->start) / m.step) + 1;
+            if (steps > TQ_MAX_POINTS) {
+                snprintf(err, errlen, "exceeded maximum resolution of %d points per timeseries. Try decreasing the "
+                                      "query resolution (?step=XX)", TQ_MAX_POINTS);
+                free(r);
+                return -EINVAL;
+            }
+            m.nsteps = (size_t)steps;
+        }
+        tq_params pp = *p;
+        pp.start = m.start;
+        pp.end = m.start + (int64_t)(m.nsteps - 1) * m.step;
+        rc = eval_metric(q->root, &pp, src, r, &m, err, errlen);
+        if (rc == 0) {
+            r->type = p->instant ? TQ_RESULT_VECTOR : TQ_RESULT_MATRIX;
+            r->series = tq_arena_alloc(&r->arena, (m.n ? m.n : 1) * sizeof *r->series);
+            for (size_t i = 0; i < m.n; i++) {
+                size_t cnt = 0;
+                for (size_t k = 0; k < m.nsteps; k++) cnt += m.s[i].has[k];
+                if (!cnt) continue;
+                tq_series *o = &r->series[r->nseries++];
+                o->labels = m.s[i].labels;
+                o->nlabels = m.s[i].nlabels;
+                qsort(o->labels, o->nlabels, sizeof *o->labels, label_cmp);
+                o->ts = tq_arena_alloc(&r->arena, cnt * sizeof *o->ts);
+                o->v = tq_arena_alloc(&r->arena, cnt * sizeof *o->v);
+                for (size_t k = 0; k < m.nsteps; k++)
+                    if (m.s[i].has[k]) {
+                        o->ts[o->n] = m.start + (int64_t)k * m.step;
+                        o->v[o->n++] = m.s[i].v[k];
+                    }
+            }
+            qsort(r->series, r->nseries, sizeof *r->series, series_cmp);
+        }
+        mat_free(&m);
+    }
+    r->stats.exec_seconds = now_mono() - t0;
+    if (rc < 0) {
+        tq_result_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void tq_result_free(tq_result *r) {
+    if (!r) return;
+    tq_arena_free(&r->arena);
+    free(r);
+}
