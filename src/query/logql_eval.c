@@ -661,6 +661,7 @@ int tq_eval(const tq_query *q, const tq_params *p, const tq_source *src, tq_resu
                 for (size_t k = 0; k < m.nsteps; k++) cnt += m.s[i].has[k];
                 if (!cnt) continue;
                 tq_series *o = &r->series[r->nseries++];
+                o->n = 0;
                 o->labels = m.s[i].labels;
                 o->nlabels = m.s[i].nlabels;
                 qsort(o->labels, o->nlabels, sizeof *o->labels, label_cmp);
