@@ -99,7 +99,7 @@ size_t trail__fmt_f64(char *dst, double d) {
         for (int k = 0; k < (int)(sizeof pow10_tab / sizeof pow10_tab[0]); k++) {
             double m = d * pow10_tab[k];
             if (m >= 9007199254740992.0) break; /* 2^53: no longer exact */
-            double r = floor(m + 0.5);
+            double r = (double)(uint64_t)(m + 0.5); /* m < 2^53: exact, no libm */
             if (r / pow10_tab[k] != d) continue;
             char digits[24];
             size_t nd = trail__fmt_u64(digits, (uint64_t)r);
