@@ -218,7 +218,9 @@ enum {
     TRAIL_REDACT_JWT = 1u << 1,     /* eyJ...xxx.yyy.zzz */
     TRAIL_REDACT_AWS_KEY = 1u << 2, /* AKIA/ASIA access key ids, aws secret keys after a key hint */
     TRAIL_REDACT_CARD = 1u << 3,    /* 13-19 digit card numbers passing the Luhn check */
-    TRAIL_REDACT_ALL_SHAPES = 0xfu
+    TRAIL_REDACT_EMAIL = 1u << 4,   /* e-mail addresses; opt-in, not in ALL_SHAPES */
+    TRAIL_REDACT_KEY_VALUE = 1u << 5, /* secret-named keys inside text: "password=x", "\"token\": \"x\"" */
+    TRAIL_REDACT_ALL_SHAPES = 0x2fu /* all but EMAIL */
 };
 
 typedef struct trail_redact_opts {
