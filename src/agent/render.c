@@ -199,3 +199,23 @@ void ta_render_batch_jsonl(ta_buf *out, const ta_batch *b, bool raw) {
         PUTS(out, "\n");
     }
 }
+
+void ta_utf8_sanitize(ta_buf *out, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int l = utf8_len(p + i, n - i);
+        if (l) {
+            i += (size_t)l;
+            continue;
+        }
+        put(out, s + run, i - run);
+        PUTS(out, "\xEF\xBF\xBD");
+        run = ++i;
+    }
+    put(out, s + run, n - run);
+}

@@ -7,4 +7,8 @@
  * original lines when raw. */
 void ta_render_batch_jsonl(ta_buf *out, const ta_batch *b, bool raw);
 
+/* Appends s with every invalid UTF-8 byte replaced by U+FFFD (for
+ * destinations that require valid UTF-8 outside JSON, e.g. protobuf strings). */
+void ta_utf8_sanitize(ta_buf *out, const char *s, size_t n);
+
 #endif
