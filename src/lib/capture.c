@@ -1,0 +1,310 @@
+/* capture.c — the logging hot path: trail_emit, trail_log_msg, trail_logf.
+ *
+ * A call copies what it must into one binary record (record.h): the site
+ * pointer, a raw timestamp, the thread id, the fields (string bytes copied,
+ * cut at max_entry_bytes with a marker) and the request-context blob. In
+ * async mode the record goes into the thread's ring (no lock, no syscall, no
+ * malloc); in sync mode it is built in a thread-local buffer and written at
+ * once under the configuration mutex. Decoding is here too, as the mirror
+ * image of encoding. */
+#include "core_impl.h"
+#include "ctx_impl.h"
+#include "logger.h"
+#include "record.h"
+#include "ring.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MARKER "\xe2\x80\xa6[truncated]"
+#define MARKER_LEN (sizeof(MARKER) - 1)
+#define FAST_FIELDS 8
+
+static inline int copies_bytes(uint32_t type) {
+    return type == TRAIL_T_STR || type == TRAIL_T_BYTES || type == TRAIL_T_JSON;
+}
+
+static inline size_t raw_len(const trail_field *f) {
+    if (!f->v.s) return 0;
+    return f->len == TRAIL_LEN_CSTR ? strlen(f->v.s) : f->len;
+}
+
+/* How many of s's raw bytes to keep under limit: text is cut on a UTF-8
+ * character boundary so the marker follows whole characters. */
+static size_t cut_point(const char *s, size_t limit, uint32_t type) {
+    if (type == TRAIL_T_BYTES) return limit;
+    size_t keep = limit > MARKER_LEN ? limit - MARKER_LEN : 0;
+    for (int back = 0; back < 3 && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80; back++) keep--;
+    return keep;
+}
+
+/* Bytes stored for a value of raw bytes: itself, or a cut plus marker. */
+static inline size_t stored_len(const char *s, size_t raw, size_t limit, uint32_t type, uint32_t *flags) {
+    if (TRAIL_LIKELY(raw <= limit)) return raw;
+    *flags |= TRAIL_ENTRY_TRUNCATED;
+    return cut_point(s, limit, type) + (type == TRAIL_T_BYTES ? 0 : MARKER_LEN);
+}
+
+/* Copies a value into the record: raw bytes, or the cut and the marker. */
+static inline void put_value(char *dst, const char *s, size_t raw, size_t stored, uint32_t type) {
+    if (TRAIL_LIKELY(stored == raw)) {
+        memcpy(dst, s, raw);
+        return;
+    }
+    size_t keep = type == TRAIL_T_BYTES ? stored : stored - MARKER_LEN;
+    memcpy(dst, s, keep);
+    if (type != TRAIL_T_BYTES) memcpy(dst + keep, MARKER, MARKER_LEN);
+}
+
+static _Thread_local uint32_t tl_tid __attribute__((tls_model("initial-exec")));
+static _Thread_local char *tl_sync_buf;
+static _Thread_local size_t tl_sync_cap;
+static _Thread_local uint32_t tl_ringless_skip;
+
+void trail__capture_after_fork(void) { tl_tid = 0; }
+
+static uint32_t current_tid(void) {
+    if (!tl_tid) tl_tid = (uint32_t)gettid();
+    return tl_tid;
+}
+
+/* Sync mode: a thread-local buffer big enough for the record. */
+static char *sync_buffer(size_t size) {
+    if (size > tl_sync_cap) {
+        char *b = realloc(tl_sync_buf, size);
+        if (!b) return NULL;
+        tl_sync_buf = b;
+        tl_sync_cap = size;
+    }
+    return tl_sync_buf;
+}
+
+/* Encodes one call into r's ring (r != NULL) or the sync buffer (r == NULL). */
+static inline void capture(trail__ring *r, trail_logger *lg, int level, const trail_site *site, const char *msg,
+                           size_t msg_raw, const trail_field *fields, size_t n) {
+    uint64_t ts = trail__ts_raw();
+    size_t ctx_len = 0;
+    const unsigned char *ctx = trail__ctx_current(&ctx_len);
+    if (ctx_len > TRAIL_CTX_MAX_BYTES) ctx_len = 0;
+    uint32_t flags = 0;
+    if (TRAIL_UNLIKELY(n > TRAIL__REC_MAX_FIELDS)) {
+        n = TRAIL__REC_MAX_FIELDS;
+        flags |= TRAIL_ENTRY_TRUNCATED;
+    }
+    if (TRAIL_UNLIKELY(!fields)) n = 0;
+    size_t limit = trail__rt.max_entry_bytes;
+    uint64_t max_record = r ? r->max_record : UINT32_MAX / 2;
+    uint32_t lens[FAST_FIELDS];
+    size_t msg_len, size;
+    /* Sizing; when the whole record would not fit in the ring, the per-value
+     * limit is halved until it does (each cut value is marked). */
+    for (;;) {
+        msg_len = msg ? stored_len(msg, msg_raw, limit, TRAIL_T_STR, &flags) : 0;
+        size_t var = ctx_len + msg_len;
+        for (size_t i = 0; i < n; i++) {
+            if (!copies_bytes(fields[i].type)) continue;
+            size_t st = stored_len(fields[i].v.s, raw_len(&fields[i]), limit, fields[i].type, &flags);
+            if (i < FAST_FIELDS) lens[i] = (uint32_t)st;
+            var += st;
+        }
+        size = (sizeof(trail__rec) + n * sizeof(trail_field) + var + 7) & ~(size_t)7;
+        if (TRAIL_LIKELY(size <= max_record) || limit < 64) break;
+        limit /= 2;
+    }
+    if (TRAIL_UNLIKELY(size > max_record)) { /* too many fields even with empty values */
+        n = 0;
+        size = (sizeof(trail__rec) + ctx_len + msg_len + 7) & ~(size_t)7;
+        flags |= TRAIL_ENTRY_TRUNCATED;
+    }
+    char *p = r ? trail__ring_reserve(r, (uint32_t)size, level) : sync_buffer(size);
+    if (TRAIL_UNLIKELY(!p)) return;
+
+    trail__rec *rec = (trail__rec *)(void *)p;
+    rec->size = (uint32_t)size;
+    rec->kind = TRAIL__REC_ENTRY;
+    rec->level = (uint16_t)level;
+    rec->flags = flags;
+    rec->tid = r ? r->tid : current_tid();
+    rec->nfields = (uint32_t)n;
+    rec->ctx_len = (uint32_t)ctx_len;
+    rec->ts = ts;
+    rec->lg = lg;
+    rec->site = site;
+    trail_field *out = (trail_field *)(void *)(p + sizeof(trail__rec));
+    size_t off = sizeof(trail__rec) + n * sizeof(trail_field);
+    if (ctx_len) memcpy(p + off, ctx, ctx_len);
+    off += ctx_len;
+    rec->msg_off = (uint32_t)off;
+    rec->msg_len = (uint32_t)msg_len;
+    if (msg_len) put_value(p + off, msg, msg_raw, msg_len, TRAIL_T_STR);
+    off += msg_len;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = fields[i];
+        if (!copies_bytes(fields[i].type)) continue;
+        if (TRAIL_UNLIKELY(!fields[i].v.s)) {
+            out[i].type = TRAIL_T_NULL;
+            out[i].len = 0;
+            continue;
+        }
+        size_t raw = raw_len(&fields[i]);
+        size_t st = i < FAST_FIELDS ? lens[i] : stored_len(fields[i].v.s, raw, limit, fields[i].type, &flags);
+        put_value(p + off, fields[i].v.s, raw, st, fields[i].type);
+        out[i].v.u = off;
+        out[i].len = (uint32_t)st;
+        off += st;
+    }
+    if (r) trail__ring_commit(r);
+    else trail__sync_emit_record(rec);
+}
+
+/* First call on a thread, sync mode, not initialised, or a stale ring. */
+static __attribute__((noinline)) void capture_slow(trail_logger *lg, int level, const trail_site *site,
+                                                    const char *msg, size_t msg_raw, const trail_field *fields,
+                                                    size_t n) {
+    if (!__atomic_load_n(&trail__rt.initialized, __ATOMIC_ACQUIRE)) return;
+    if (trail__rt.mode == TRAIL_SYNC) {
+        if (trail__sync_busy()) return; /* logged from inside a handler: would re-enter it */
+        capture(NULL, lg, level, site, msg, msg_raw, fields, n);
+        return;
+    }
+    trail__ring *r = trail__tl_ring;
+    if (!r || r->epoch != __atomic_load_n(&trail__rt.epoch, __ATOMIC_RELAXED)) {
+        if (tl_ringless_skip) { /* budget was spent: retry now and then, not on every call */
+            tl_ringless_skip--;
+            trail__ring_count_ringless();
+            return;
+        }
+        r = trail__ring_attach();
+        if (!r) {
+            tl_ringless_skip = 1024;
+            trail__ring_count_ringless();
+            return;
+        }
+    }
+    capture(r, lg, level, site, msg, msg_raw, fields, n);
+}
+
+void trail_emit(trail_logger *lg, int level, const trail_site *site, const trail_field *fields, size_t n) {
+    if (!lg) lg = &trail__root_logger;
+    trail__ring *r = trail__tl_ring;
+    if (TRAIL_UNLIKELY(!r || r->epoch != __atomic_load_n(&trail__rt.epoch, __ATOMIC_RELAXED) || !site)) {
+        if (!site) {
+            trail_log_msg(lg, level, NULL, 0, fields, n);
+            return;
+        }
+        capture_slow(lg, level, site, NULL, 0, fields, n);
+        return;
+    }
+    capture(r, lg, level, site, NULL, 0, fields, n);
+}
+
+void trail_log_msg(trail_logger *lg, int level, const char *msg, size_t len, const trail_field *fields, size_t n) {
+    if (!lg) lg = &trail__root_logger;
+    if (!trail_enabled(lg, level)) return;
+    if (!msg) {
+        msg = "(null)";
+        len = 6;
+    }
+    trail__ring *r = trail__tl_ring;
+    if (TRAIL_UNLIKELY(!r || r->epoch != __atomic_load_n(&trail__rt.epoch, __ATOMIC_RELAXED))) {
+        capture_slow(lg, level, NULL, msg, len, fields, n);
+        return;
+    }
+    capture(r, lg, level, NULL, msg, len, fields, n);
+}
+
+void trail_logv(trail_logger *lg, int level, const char *fmt, va_list ap) {
+    if (!lg) lg = &trail__root_logger;
+    if (!trail_enabled(lg, level)) return;
+    if (!fmt) {
+        trail_log_msg(lg, level, NULL, 0, NULL, 0);
+        return;
+    }
+    char small[512];
+    va_list copy;
+    va_copy(copy, ap);
+    int len = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    if (len < 0) return;
+    if ((size_t)len < sizeof small) {
+        trail_log_msg(lg, level, small, (size_t)len, NULL, 0);
+        return;
+    }
+    char *big = malloc((size_t)len + 1);
+    if (!big) {
+        trail_log_msg(lg, level, small, sizeof small - 1, NULL, 0);
+        return;
+    }
+    vsnprintf(big, (size_t)len + 1, fmt, ap);
+    trail_log_msg(lg, level, big, (size_t)len, NULL, 0);
+    free(big);
+}
+
+void trail_logf(trail_logger *lg, int level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    trail_logv(lg, level, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+int trail__record_decode(const trail__rec *r, trail_entry *e, trail__decode_scratch *s) {
+    const char *base = (const char *)r;
+    const trail_logger *lg = r->lg;
+    e->ts_ns = trail__tsc_to_ns(r->ts);
+    e->level = r->level;
+    e->logger = lg->name;
+    if (r->site) {
+        e->msg = r->site->msg ? r->site->msg : "";
+        e->msg_len = r->site->msg ? r->site->msg_len : 0;
+        e->file = r->site->file;
+        e->line = r->site->line;
+        e->func = r->site->func;
+    } else {
+        e->msg = base + r->msg_off;
+        e->msg_len = r->msg_len;
+        e->file = NULL;
+        e->line = 0;
+        e->func = NULL;
+    }
+    e->tid = r->tid;
+    e->flags = r->flags;
+    e->nctx = r->ctx_len ? trail__ctx_decode((const unsigned char *)base + sizeof(trail__rec) +
+                                                 r->nfields * sizeof(trail_field),
+                                             r->ctx_len, s->ctx, TRAIL__REC_MAX_CTX)
+                         : 0;
+    e->ctx = s->ctx;
+    size_t total = r->nfields + lg->nbound;
+    if (total > s->cap) {
+        size_t cap = total < 32 ? 32 : total;
+        trail_field *f = realloc(s->fields, cap * sizeof *f);
+        if (!f) {
+            e->fields = NULL;
+            e->nfields = 0;
+            return -ENOMEM;
+        }
+        s->fields = f;
+        s->cap = cap;
+    }
+    const trail_field *in = (const trail_field *)(const void *)(base + sizeof(trail__rec));
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        s->fields[i] = in[i];
+        if (!s->fields[i].key) s->fields[i].key = "(null)";
+        if (copies_bytes(in[i].type)) s->fields[i].v.s = base + in[i].v.u;
+    }
+    if (lg->nbound) memcpy(s->fields + r->nfields, lg->bound, lg->nbound * sizeof(trail_field));
+    e->fields = s->fields;
+    e->nfields = total;
+    return 0;
+}
+
+void trail__decode_scratch_free(trail__decode_scratch *s) {
+    free(s->fields);
+    s->fields = NULL;
+    s->cap = 0;
+}

@@ -1,0 +1,103 @@
+/* ring.h — per-thread single-producer/single-consumer byte rings.
+ *
+ * The owning thread appends records (record.h) and publishes them by a
+ * release store of `head`; the backend reads up to `head` and frees space by
+ * a release store of `tail`. Positions grow forever (64-bit); the offset is
+ * pos & mask. A record never wraps: when it does not fit before the end, a
+ * padding record fills the gap and the record starts at offset 0.
+ * Producer and consumer fields sit on separate cache lines and the producer
+ * caches the consumer's position, so the common append touches no shared
+ * line but its own. */
+#ifndef TRAIL_RING_H
+#define TRAIL_RING_H
+
+#include "record.h"
+#include "runtime.h"
+
+#include <stdint.h>
+
+typedef struct trail__ring {
+    /* Producer's line. */
+    _Alignas(64) uint64_t head; /* committed end; release-stored by the producer */
+    uint64_t next_head;         /* end of the record being written (producer only) */
+    uint64_t cached_tail;       /* last tail seen (producer only) */
+    uint64_t watermark;         /* commit calls trail__ring_note above this (producer only) */
+    char *buf;
+    uint64_t mask;
+    uint64_t size;
+    uint32_t epoch;
+    uint32_t tid;
+    /* Written by the producer, read by stats and the backend (relaxed atomics). */
+    _Alignas(64) uint64_t dropped;
+    uint64_t blocked;
+    uint64_t high_water;
+    /* Consumer's line. */
+    _Alignas(64) uint64_t tail;     /* release-stored by the backend */
+    uint64_t dropped_reported;      /* backend only */
+    /* Registry (under the ring mutex). */
+    _Alignas(64) struct trail__ring *next;
+    int closed;   /* atomic: the owner thread has exited */
+    int detached; /* removed from the registry at shutdown while its thread lives */
+    uint64_t max_record;
+} trail__ring;
+
+extern _Thread_local trail__ring *trail__tl_ring __attribute__((tls_model("initial-exec")));
+
+/* Attaches a ring to the calling thread (allocates and registers it);
+ * NULL when the memory budget is spent (the caller drops and counts). */
+trail__ring *trail__ring_attach(void);
+/* Slow path of reserve: no room. Drops or blocks according to level. */
+char *trail__ring_full(trail__ring *r, uint32_t size, int level);
+/* Slow path of commit: high-water mark and waking a sleeping backend. */
+void trail__ring_note(trail__ring *r, uint64_t used);
+/* Entries dropped because a thread could not get a ring. */
+void trail__ring_count_ringless(void);
+
+static inline void trail__ring_pad(char *at, uint64_t bytes) {
+    trail__rec *pad = (trail__rec *)(void *)at;
+    pad->size = (uint32_t)bytes;
+    pad->kind = TRAIL__REC_PAD;
+}
+
+/* Room for size bytes (a multiple of 8) or NULL (dropped and counted). */
+static inline char *trail__ring_reserve(trail__ring *r, uint32_t size, int level) {
+    uint64_t h = r->head;
+    uint64_t off = h & r->mask;
+    uint64_t room = r->size - off;
+    uint64_t end = h + (room >= size ? size : room + size);
+    if (TRAIL_UNLIKELY(end - r->cached_tail > r->size)) return trail__ring_full(r, size, level);
+    if (TRAIL_UNLIKELY(room < size)) {
+        trail__ring_pad(r->buf + off, room);
+        off = 0;
+    }
+    r->next_head = end;
+    return r->buf + off;
+}
+
+static inline void trail__ring_commit(trail__ring *r) {
+    __atomic_store_n(&r->head, r->next_head, __ATOMIC_RELEASE);
+    uint64_t used = r->next_head - r->cached_tail;
+    if (TRAIL_UNLIKELY(used > r->watermark)) trail__ring_note(r, used);
+}
+
+/* Backend side. */
+typedef struct trail__ring_totals {
+    uint64_t dropped, blocked, high_water, threads;
+} trail__ring_totals;
+
+/* Walks the registry under the ring mutex. */
+void trail__rings_lock(void);
+void trail__rings_unlock(void);
+trail__ring *trail__rings_first(void);
+/* Frees rings whose thread exited and that are empty (backend). */
+void trail__rings_reap(void);
+/* Sums the counters of live and retired rings. */
+void trail__rings_totals(trail__ring_totals *t);
+/* trail_shutdown: frees every ring it can, detaches the others. */
+void trail__rings_shutdown(void);
+/* fork child: records queued before the fork belong to the parent. */
+void trail__rings_after_fork_child(void);
+/* Entries dropped without a ring, not yet reported (backend). */
+uint64_t trail__rings_take_ringless(void);
+
+#endif
