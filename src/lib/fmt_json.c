@@ -67,19 +67,6 @@ static int render_static(json_formatter *f) {
     return 0;
 }
 
-/* ,"key":value with the collision rule applied. */
-static int put_extra(json_formatter *f, trail_buf *out, const trail_field *fld) {
-    const char *key = fld->key ? fld->key : "";
-    const char *name;
-    size_t name_len;
-    int rc = trail__keyset_claim(&f->keys, key, strlen(key), &name, &name_len);
-    rc |= trail__put_lit(out, ",\"");
-    rc |= trail__json_escape(out, name, name_len);
-    rc |= trail__put_lit(out, "\":");
-    rc |= trail__json_put_value(out, fld, NULL);
-    return rc;
-}
-
 static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *out) {
     json_formatter *f = (json_formatter *)base;
     if (TRAIL_UNLIKELY(!f->have_static || f->gen != trail__resource_generation()))
@@ -112,8 +99,8 @@ static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *o
     if (e->nfields || e->nctx > (rid != NULL)) {
         trail__keyset_begin(&f->keys);
         for (size_t i = 0; i < e->nctx; i++)
-            if (&e->ctx[i] != rid) rc |= put_extra(f, out, &e->ctx[i]);
-        for (size_t i = 0; i < e->nfields; i++) rc |= put_extra(f, out, &e->fields[i]);
+            if (&e->ctx[i] != rid) rc |= trail__json_put_member(out, &f->keys, e->ctx[i].key, &e->ctx[i], 1);
+        for (size_t i = 0; i < e->nfields; i++) rc |= trail__json_put_member(out, &f->keys, e->fields[i].key, &e->fields[i], 1);
     }
     rc |= trail__put_lit(out, "}\n");
     if (rc) {

@@ -352,9 +352,12 @@ int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const cha
     if (len > UINT32_MAX / 2) len = UINT32_MAX / 2;
     uint32_t h = key_hash(key, len);
     if (!key_taken(k, key, len, h)) {
+        /* Kept as a copy: the caller may build keys in a scratch buffer. */
+        size_t off = k->names.len;
+        if (trail__put(&k->names, key, len)) return -ENOMEM;
         *out = key;
         *outlen = len;
-        return key_add(k, key, 0, len, h);
+        return key_add(k, NULL, off, len, h);
     }
     /* Renamed: "fields.<key>", then "fields.<key>.N". */
     size_t off = k->names.len;
@@ -366,7 +369,7 @@ int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const cha
         size_t n = k->names.len - off;
         h = key_hash(k->names.data + off, n);
         if (!key_taken(k, k->names.data + off, n, h)) {
-            *out = k->names.data + off;
+            *out = k->names.data + off; /* valid until the next claim */
             *outlen = n;
             return key_add(k, NULL, off, n, h);
         }
@@ -422,4 +425,17 @@ const char *trail__level_upper_get(trail__level_upper *c, int level, size_t *len
     }
     *len = c->len[level];
     return c->text[level];
+}
+
+int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, const trail_field *f, int comma) {
+    const char *name;
+    size_t name_len;
+    if (!key) key = "";
+    int rc = trail__keyset_claim(k, key, strlen(key), &name, &name_len);
+    if (comma) rc |= trail__putc(out, ',');
+    rc |= trail__putc(out, '"');
+    rc |= trail__json_escape(out, name, name_len);
+    rc |= trail__put_lit(out, "\":");
+    rc |= trail__json_put_value(out, f, NULL);
+    return rc;
 }

@@ -101,7 +101,7 @@ int trail__json_put_value(trail_buf *b, const trail_field *f, trail__time_cache 
  * Collision rule (all JSON formats and logfmt): a key that is taken becomes
  * "fields.<key>", then "fields.<key>.2", ".3", ... until it is unique. */
 typedef struct trail__key {
-    const char *p; /* NULL: renamed key stored at names.data + off */
+    const char *p; /* static reserved key, or NULL: copy stored at names.data + off */
     size_t off;
     uint32_t len;
     uint32_t hash;
@@ -127,6 +127,9 @@ static inline void trail__keyset_begin(trail__keyset *k) {
 /* Takes key (len bytes) for the current object; *out, *outlen get the name
  * to write: key itself, or its "fields." rename (valid until the next call). */
 int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen);
+
+/* [,]"key":value for an extra field under the collision rule (key NULL = ""). */
+int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, const trail_field *f, int comma);
 
 /* ----------------------------------------------------------- resource */
 
