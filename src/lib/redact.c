@@ -1,0 +1,423 @@
+/* redact.c — the redaction filter: secret-named fields and context values,
+ * secret-shaped substrings of the message, string fields, context values and
+ * the strings inside raw JSON fields (by key there too).
+ *
+ * Where the rewritten entry lives. trail_entry's msg, fields and ctx are
+ * const pointers into the caller's record, so the filter never writes into
+ * them: it builds replacements in a scratch arena and points the entry (the
+ * mutable copy the chain passes around) at them. The arena belongs to one
+ * (thread, filter) pair and is reset the next time the same filter runs on
+ * the same thread. A dispatch — filters, then formatting, then the write — is
+ * single-threaded and finishes before that thread runs the filter again, so
+ * the storage outlives every use of the entry. Several redact filters in one
+ * chain get separate arenas (keyed by a filter id that is never reused), so
+ * a later one does not clobber an earlier one's output. Arenas are freed
+ * with their thread (pthread key destructor), or when the filter is freed
+ * on this thread; a thread keeps at most SLOTS of them (least recently used
+ * is recycled; a chain with more than SLOTS redact filters is not
+ * supported). */
+#include "core_impl.h"
+#include "filter_impl.h"
+#include "redact_shapes.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- scratch */
+
+#define SLOTS 8
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+    _Alignas(16) unsigned char data[];
+} chunk;
+
+typedef struct slot {
+    uint64_t owner; /* filter id, 0 = free */
+    uint64_t last_use;
+    chunk *chunks;  /* newest (largest) first */
+    trail_buf tmp;  /* staging for text rewrites */
+} slot;
+
+typedef struct scratch {
+    slot s[SLOTS];
+    uint64_t tick;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static uint64_t next_filter_id = 1;
+
+static void slot_release(slot *sl) {
+    for (chunk *c = sl->chunks, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    trail_buf_free(&sl->tmp);
+    memset(sl, 0, sizeof *sl);
+}
+
+static void scratch_destroy(void *p) {
+    scratch *sc = p;
+    for (int i = 0; i < SLOTS; i++) slot_release(&sc->s[i]);
+    free(sc);
+}
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_destroy); }
+
+static scratch *thread_scratch(int create) {
+    pthread_once(&scratch_once, scratch_key_init);
+    scratch *sc = pthread_getspecific(scratch_key);
+    if (!sc && create) {
+        sc = calloc(1, sizeof *sc);
+        if (sc && pthread_setspecific(scratch_key, sc) != 0) {
+            free(sc);
+            sc = NULL;
+        }
+    }
+    return sc;
+}
+
+/* This thread's arena for filter id, emptied: what it held belonged to the
+ * previous entry this filter rewrote on this thread. */
+static slot *slot_for(uint64_t id) {
+    scratch *sc = thread_scratch(1);
+    if (!sc) return NULL;
+    slot *victim = &sc->s[0];
+    for (int i = 0; i < SLOTS; i++) {
+        if (sc->s[i].owner == id) {
+            victim = &sc->s[i];
+            goto found;
+        }
+        if (sc->s[i].last_use < victim->last_use) victim = &sc->s[i];
+    }
+    victim->owner = id;
+found:
+    victim->last_use = ++sc->tick;
+    /* Keep only the newest chunk (the biggest): steady state is one chunk, no malloc. */
+    if (victim->chunks) {
+        for (chunk *c = victim->chunks->next, *n; c; c = n) {
+            n = c->next;
+            free(c);
+        }
+        victim->chunks->next = NULL;
+        victim->chunks->used = 0;
+    }
+    return victim;
+}
+
+static void *arena_alloc(slot *sl, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    chunk *c = sl->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = c ? c->cap * 2 : 4096;
+        while (cap < n) cap *= 2;
+        chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc) return NULL;
+        nc->next = c;
+        nc->cap = cap;
+        nc->used = 0;
+        sl->chunks = c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static const char *arena_copy(slot *sl, const char *s, size_t n) {
+    char *p = arena_alloc(sl, n ? n : 1);
+    if (p && n) memcpy(p, s, n);
+    return p;
+}
+
+/* ------------------------------------------------------------- keys */
+
+static const char *const default_keys[] = {
+    "password", "passwd",     "passphrase",  "secret",     "token",       "authorization",
+    "api_key",  "api-key",    "apikey",      "cookie",     "private_key", "private-key",
+    "credential", "session",  NULL};
+
+typedef struct redactor {
+    uint64_t id;
+    trail__shape_cfg shapes; /* repl = plain replacement */
+    char *repl;              /* plain */
+    char *json_repl;         /* as a JSON string literal, quotes included */
+    size_t json_repl_len;
+    char *inner_json_repl;   /* JSON-escaped, no quotes: inside a JSON string */
+    size_t inner_json_repl_len;
+    char **keys; /* lowercase */
+    size_t *key_len;
+    size_t nkeys;
+} redactor;
+
+static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c; }
+
+/* Case-insensitive substring match of any configured key. */
+static int secret_key(const char *key, size_t len, void *ud) {
+    const redactor *r = ud;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = lower((unsigned char)key[i]);
+        for (size_t k = 0; k < r->nkeys; k++) {
+            size_t kl = r->key_len[k];
+            if ((unsigned char)r->keys[k][0] != c || kl > len - i) continue;
+            size_t j = 1;
+            while (j < kl && lower((unsigned char)key[i + j]) == (unsigned char)r->keys[k][j]) j++;
+            if (j == kl) return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- JSON */
+
+static size_t json_string_end(const char *s, size_t n, size_t i) { /* s[i] == '"'; index after the closing quote */
+    for (i++; i < n; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '"') return i + 1;
+    }
+    return n;
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* End of the JSON value at s[i] (string, balanced container or scalar). */
+static size_t json_value_end(const char *s, size_t n, size_t i) {
+    if (i >= n) return n;
+    if (s[i] == '"') return json_string_end(s, n, i);
+    if (s[i] == '{' || s[i] == '[') {
+        size_t depth = 0;
+        while (i < n) {
+            char c = s[i];
+            if (c == '"') {
+                i = json_string_end(s, n, i);
+                continue;
+            }
+            if (c == '{' || c == '[') depth++;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            i++;
+        }
+        return n;
+    }
+    while (i < n && !strchr(",}] \t\r\n", s[i])) i++;
+    return i;
+}
+
+/* Rewrites raw JSON: values under secret keys become the replacement string
+ * (whole objects and arrays included); other strings are shape-scanned.
+ * Malformed JSON is still scanned the same way (it is rendered as a string).
+ * Returns the number of replacements; out gets the text only if > 0. */
+static long redact_json(const redactor *r, const char *s, size_t n, trail_buf *out) {
+    size_t copied = 0, i = 0, start = out->len;
+    long count = 0;
+    trail__shape_cfg inner = r->shapes;
+    inner.repl = r->inner_json_repl;
+    inner.repl_len = r->inner_json_repl_len;
+    while (i < n) {
+        if (s[i] != '"') {
+            i++;
+            continue;
+        }
+        size_t end = json_string_end(s, n, i);
+        size_t after = skip_ws(s, n, end);
+        if (after < n && s[after] == ':') { /* an object key */
+            if (secret_key(s + i + 1, end - i - 1 - (end > i + 1 && s[end - 1] == '"'), (void *)r)) {
+                size_t v = skip_ws(s, n, after + 1);
+                size_t ve = json_value_end(s, n, v);
+                if (trail_buf_put(out, s + copied, v - copied) || trail_buf_put(out, r->json_repl, r->json_repl_len))
+                    goto oom;
+                copied = i = ve;
+                count++;
+                continue;
+            }
+            i = end;
+            continue;
+        }
+        /* a string value: shape-scan its contents */
+        size_t cs = i + 1, ce = end > cs && s[end - 1] == '"' ? end - 1 : end;
+        size_t mark = out->len;
+        if (trail_buf_put(out, s + copied, cs - copied)) goto oom;
+        long m = trail__redact_text(&inner, s + cs, ce - cs, out);
+        if (m < 0) goto oom;
+        if (m > 0) {
+            count += m;
+            copied = ce;
+        } else {
+            out->len = mark;
+        }
+        i = end;
+    }
+    if (count && trail_buf_put(out, s + copied, n - copied)) goto oom;
+    if (!count) out->len = start;
+    return count;
+oom:
+    out->len = start;
+    return -ENOMEM;
+}
+
+/* ------------------------------------------------------------- entries */
+
+/* Rewrites one string value into the arena; returns it or NULL (unchanged
+ * or out of memory). */
+static const char *rewrite_text(const redactor *r, slot *sl, const char *s, size_t n, int json, size_t *out_len) {
+    sl->tmp.len = 0;
+    long m = json ? redact_json(r, s, n, &sl->tmp) : trail__redact_text(&r->shapes, s, n, &sl->tmp);
+    if (m <= 0) return NULL;
+    *out_len = sl->tmp.len;
+    return arena_copy(sl, sl->tmp.data, sl->tmp.len);
+}
+
+/* Redacts an array of fields; returns a new array in the arena when
+ * something changed, else NULL. On allocation failure the value is replaced
+ * anyway when its key is secret (fail closed: drop the value, not the
+ * redaction) by returning the static replacement field. */
+static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field *f, size_t n) {
+    trail_field *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        trail_field nf = f[i];
+        int changed = 0;
+        size_t len = f[i].len;
+        if (f[i].key && f[i].type != TRAIL_T_NULL && secret_key(f[i].key, strlen(f[i].key), (void *)r)) {
+            nf.type = TRAIL_T_STR;
+            nf.v.s = r->repl;
+            nf.len = (uint32_t)r->shapes.repl_len;
+            changed = 1;
+        } else if ((f[i].type == TRAIL_T_STR || f[i].type == TRAIL_T_JSON) && f[i].v.s) {
+            if (len == TRAIL_LEN_CSTR) len = strlen(f[i].v.s);
+            size_t nl;
+            const char *ns = rewrite_text(r, sl, f[i].v.s, len, f[i].type == TRAIL_T_JSON, &nl);
+            if (ns && nl < TRAIL_LEN_CSTR) {
+                nf.v.s = ns;
+                nf.len = (uint32_t)nl;
+                changed = 1;
+            }
+        }
+        if (!changed) continue;
+        if (!out) {
+            out = arena_alloc(sl, n * sizeof *out);
+            if (!out) return NULL;
+            memcpy(out, f, n * sizeof *out);
+        }
+        out[i] = nf;
+    }
+    return out;
+}
+
+static int redact_entry(trail_entry *e, void *ud) {
+    const redactor *r = ud;
+    slot *sl = slot_for(r->id);
+    if (!sl) {
+        /* No scratch memory: nothing can be rewritten, and letting secrets
+         * through is worse than losing the entry. */
+        trail__report_once("redact_oom", "redaction: out of memory; entries are dropped until memory returns");
+        return 0;
+    }
+    if (e->msg && e->msg_len) {
+        size_t nl;
+        const char *nm = rewrite_text(r, sl, e->msg, e->msg_len, 0, &nl);
+        if (nm) {
+            e->msg = nm;
+            e->msg_len = nl;
+        }
+    }
+    if (e->nfields) {
+        trail_field *nf = redact_fields(r, sl, e->fields, e->nfields);
+        if (nf) e->fields = nf;
+    }
+    if (e->nctx) {
+        trail_field *nc = redact_fields(r, sl, e->ctx, e->nctx);
+        if (nc) e->ctx = nc;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------- setup */
+
+static void redactor_free(void *ud) {
+    redactor *r = ud;
+    if (!r) return;
+    scratch *sc = thread_scratch(0);
+    if (sc)
+        for (int i = 0; i < SLOTS; i++)
+            if (sc->s[i].owner == r->id) slot_release(&sc->s[i]);
+    for (size_t k = 0; k < r->nkeys; k++) free(r->keys[k]);
+    free(r->keys);
+    free(r->key_len);
+    free(r->repl);
+    free(r->json_repl);
+    free(r->inner_json_repl);
+    free(r);
+}
+
+/* JSON-escapes s; with quotes when quoted. */
+static char *json_escape(const char *s, int quoted, size_t *len) {
+    size_t n = strlen(s);
+    char *o = malloc(n * 6 + 3), *p = o;
+    if (!o) return NULL;
+    if (quoted) *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') *p++ = '\\', *p++ = (char)c;
+        else if (c < 0x20) p += sprintf(p, "\\u%04x", c);
+        else *p++ = (char)c;
+    }
+    if (quoted) *p++ = '"';
+    *p = '\0';
+    *len = (size_t)(p - o);
+    return o;
+}
+
+static int add_key(redactor *r, const char *k) {
+    size_t n = strlen(k);
+    if (!n) return 0;
+    char *lk = malloc(n + 1);
+    char **nk = realloc(r->keys, (r->nkeys + 1) * sizeof *nk);
+    if (nk) r->keys = nk;
+    size_t *nl = nk ? realloc(r->key_len, (r->nkeys + 1) * sizeof *nl) : NULL;
+    if (nl) r->key_len = nl;
+    if (!lk || !nk || !nl) {
+        free(lk);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i <= n; i++) lk[i] = (char)lower((unsigned char)k[i]);
+    r->keys[r->nkeys] = lk;
+    r->key_len[r->nkeys++] = n;
+    return 0;
+}
+
+trail_filter *trail_filter_redact(const trail_redact_opts *opts) {
+    trail_redact_opts o = {0};
+    if (opts) o = *opts;
+    redactor *r = calloc(1, sizeof *r);
+    if (!r) goto oom;
+    r->id = __atomic_fetch_add(&next_filter_id, 1, __ATOMIC_RELAXED);
+    r->shapes.shapes = o.no_default_shapes ? o.shapes : (o.shapes | TRAIL_REDACT_ALL_SHAPES);
+    r->repl = strdup(o.replacement ? o.replacement : "[REDACTED]");
+    if (!r->repl) goto oom;
+    r->shapes.repl = r->repl;
+    r->shapes.repl_len = strlen(r->repl);
+    r->shapes.secret_key = secret_key;
+    r->shapes.key_ud = r;
+    r->json_repl = json_escape(r->repl, 1, &r->json_repl_len);
+    r->inner_json_repl = json_escape(r->repl, 0, &r->inner_json_repl_len);
+    if (!r->json_repl || !r->inner_json_repl) goto oom;
+    if (!o.no_default_keys)
+        for (const char *const *k = default_keys; *k; k++)
+            if (add_key(r, *k)) goto oom;
+    if (o.keys)
+        for (const char *const *k = o.keys; *k; k++)
+            if (add_key(r, *k)) goto oom;
+    trail_filter *f = trail_filter_custom(redact_entry, r, redactor_free);
+    if (!f) goto oom;
+    return f;
+oom:
+    redactor_free(r);
+    trail__error(-ENOMEM, "trail_filter_redact: out of memory");
+    return NULL;
+}
