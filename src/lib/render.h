@@ -149,4 +149,7 @@ typedef struct trail__level_upper {
 
 const char *trail__level_upper_get(trail__level_upper *c, int level, size_t *len);
 
+/* OpenTelemetry SeverityNumber of a level (fmt_otel.c). */
+int trail__otel_severity(int level);
+
 #endif
