@@ -24,7 +24,7 @@
  *   always return entries in the total order (ts_ns, stream_id, line bytes)
  *   — or its exact reverse for backward iteration.
  *   An exact duplicate — same stream, ts_ns and line — of an entry among the
- *   last `dedupe_window` entries of its category (default 1,048,576, covering
+ *   last `dedupe_window` entries of its category (default 131072, covering
  *   traild's re-sent in-flight batches after a crash many times over) is
  *   dropped at append. Duplicates are recognised by a 64-bit hash of
  *   (stream id, ts, line) plus the ts itself; see docs/store.md.
@@ -119,7 +119,8 @@ typedef struct trail_store_config {
     int64_t segment_span_ns;         /* ... or when it has been open this long (default 1 h),
                                       * so retention can delete at that granularity */
     int64_t seal_interval_ns;        /* seal a non-empty head at least this often (default 2 s) */
-    uint32_t dedupe_window;          /* entries per category remembered for dedupe (default 1 Mi) */
+    uint32_t dedupe_window;          /* entries per category remembered for dedupe (default 128 Ki;
+                                      * 2 x 16 bytes of memory per entry) */
     int zstd_level;                  /* default 3 */
     int64_t maintain_interval_ns;    /* background retention pass period (default 10 s) */
 } trail_store_config;
@@ -147,8 +148,9 @@ typedef struct trail_store_append_result {
 /* Appends n entries (to the WAL; durable after trail_store_sync). Entries of
  * a call may mix categories. -EINVAL for a bad category/label/line (nothing
  * of the call is appended then), -EROFS if read-only, -EIO/-ENOSPC on write
- * errors (the WAL is rolled back to before the call; retry later). res may
- * be NULL. */
+ * errors (each category's part of the call is rolled back whole; other
+ * categories' parts may be in: retrying the call is safe, duplicates are
+ * dropped). res may be NULL. */
 int trail_store_append(trail_store *s, const trail_store_entry *e, size_t n,
                        trail_store_append_result *res);
 
@@ -250,7 +252,8 @@ int trail_store_refresh(trail_store *s);
  * in [A-Za-z0-9] or >= 0x80, at least 3 bytes long; case matters.
  * trail_store_filter_tokens() gives the tokens that any line CONTAINING the
  * substring s must have as whole tokens: those inside s bounded on both
- * sides by a non-token byte of s (e.g. "id=ab12-cd34-ef56" gives "cd34").
+ * sides by a non-token byte of s (e.g. "id=ab12-cd34-ef56" gives "ab12" and
+ * "cd34": "id" is too short and "ef56" may continue in the line).
  * Use them as TRAIL_STORE_KEY_TOKEN keys for a `|= "s"` line filter. Calls
  * fn for each (not NUL-terminated); returns how many. */
 typedef void (*trail_store_token_fn)(void *ctx, const char *tok, size_t len);

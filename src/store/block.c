@@ -1,0 +1,299 @@
+/* block.c — one block: entries sorted by (ts, stream, line), encoded in
+ * columns and zstd-compressed, behind a meta header (time range, streams,
+ * bloom filter) that lets readers skip it without decompressing.
+ * Byte layout: docs/store.md. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store_impl.h"
+
+int st_ent_cmp(const st_ent *a, const st_ent *b) {
+    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    if (a->stream_id != b->stream_id) return a->stream_id < b->stream_id ? -1 : 1;
+    size_t n = a->line_len < b->line_len ? a->line_len : b->line_len;
+    int c = n ? memcmp(a->line, b->line, n) : 0;
+    if (c) return c;
+    return a->line_len < b->line_len ? -1 : a->line_len > b->line_len;
+}
+
+/* ------------------------------------------------------------ key set */
+
+typedef struct keyset {
+    uint64_t *v;
+    uint32_t n, cap;
+} keyset;
+
+static void keyset_add(keyset *k, uint64_t h) {
+    if (!h) h = 1;
+    if ((k->n + 1) * 2 > k->cap) {
+        uint32_t cap = k->cap ? k->cap * 2 : 4096;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v) abort();
+        for (uint32_t i = 0; i < k->cap; i++) {
+            if (!k->v[i]) continue;
+            uint32_t j = (uint32_t)k->v[i] & (cap - 1);
+            while (v[j]) j = (j + 1) & (cap - 1);
+            v[j] = k->v[i];
+        }
+        free(k->v);
+        k->v = v;
+        k->cap = cap;
+    }
+    uint32_t j = (uint32_t)h & (k->cap - 1);
+    while (k->v[j]) {
+        if (k->v[j] == h) return;
+        j = (j + 1) & (k->cap - 1);
+    }
+    k->v[j] = h;
+    k->n++;
+}
+
+static void add_token(void *ctx, const char *t, size_t n) {
+    keyset_add(ctx, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, n));
+}
+
+static inline void bloom_pos(uint64_t h, uint32_t log2, uint32_t i, uint64_t *pos) {
+    uint64_t b = st_mix64(h) | 1;
+    *pos = (h + (uint64_t)i * b) >> (64 - log2);
+}
+
+bool st_bloom_has(const st_block *b, uint64_t h) {
+    if (!h) h = 1;
+    if (!b->bloom_log2) return true;
+    for (uint32_t i = 0; i < b->bloom_k; i++) {
+        uint64_t pos;
+        bloom_pos(h, b->bloom_log2, i, &pos);
+        if (!(b->bloom[pos >> 3] & (1u << (pos & 7)))) return false;
+    }
+    return true;
+}
+
+static const char kinds[3] = {TRAIL_STORE_KEY_REQUEST_ID, TRAIL_STORE_KEY_USER_ID,
+                              TRAIL_STORE_KEY_TRACE_ID};
+
+/* ------------------------------------------------------------ build */
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t stream_index(const uint64_t *ids, uint32_t n, uint64_t id) {
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *zcctx, int zlevel) {
+    /* distinct streams */
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    if (!ids) abort();
+    for (size_t i = 0; i < n; i++) ids[i] = e[i].stream_id;
+    qsort(ids, n, sizeof *ids, cmp_u64);
+    uint32_t ns = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ns == 0 || ids[ns - 1] != ids[i]) ids[ns++] = ids[i];
+
+    /* raw columns */
+    st_buf a = {0}, lines = {0}, idb = {0};
+    keyset keys = {0};
+    uint64_t line_bytes = 0;
+    int64_t prev = n ? e[0].ts : 0;
+    for (size_t i = 0; i < n; i++) {
+        st_buf_varint(&a, (uint64_t)(e[i].ts - prev));
+        prev = e[i].ts;
+        st_buf_varint(&a, stream_index(ids, ns, e[i].stream_id));
+        st_buf_varint(&a, e[i].line_len);
+        st_buf_put(&lines, e[i].line, e[i].line_len);
+        line_bytes += e[i].line_len;
+        for (int k = 0; k < 3; k++) {
+            if (e[i].id_len[k] == ST_ID_ABSENT) {
+                st_buf_varint(&a, 0);
+                continue;
+            }
+            st_buf_varint(&a, (uint64_t)e[i].id_len[k] + 1);
+            st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
+            keyset_add(&keys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
+        }
+        st_tokens(e[i].line, e[i].line_len, add_token, &keys);
+    }
+    st_buf raw = {0};
+    st_buf_u32(&raw, (uint32_t)a.len);
+    st_buf_u32(&raw, (uint32_t)lines.len);
+    st_buf_u32(&raw, (uint32_t)idb.len);
+    st_buf_put(&raw, a.p, a.len);
+    st_buf_put(&raw, lines.p, lines.len);
+    st_buf_put(&raw, idb.p, idb.len);
+    st_buf_free(&a);
+    st_buf_free(&lines);
+    st_buf_free(&idb);
+
+    /* bloom */
+    uint32_t log2 = 9;
+    while (((uint64_t)1 << log2) < (uint64_t)keys.n * ST_BLOOM_BITS_PER_KEY && log2 < 30) log2++;
+    size_t bloom_bytes = ((size_t)1 << log2) / 8;
+
+    /* record: prefix, meta, data */
+    size_t start = out->len;
+    st_buf_reserve(out, ST_BLK_PREFIX);
+    out->len += ST_BLK_PREFIX;
+    size_t meta_start = out->len;
+    st_buf_u64(out, seq);
+    st_buf_u64(out, (uint64_t)(n ? e[0].ts : 0));
+    st_buf_u64(out, (uint64_t)(n ? e[n - 1].ts : 0));
+    st_buf_u32(out, (uint32_t)n);
+    st_buf_u32(out, (uint32_t)raw.len);
+    st_buf_u64(out, line_bytes);
+    st_buf_u32(out, ns);
+    st_buf_put(out, ids, ns * sizeof *ids);
+    st_buf_u32(out, log2);
+    st_buf_u32(out, ST_BLOOM_K);
+    st_buf_reserve(out, bloom_bytes);
+    uint8_t *bloom = out->p + out->len;
+    memset(bloom, 0, bloom_bytes);
+    for (uint32_t i = 0; i < keys.cap; i++) {
+        if (!keys.v[i]) continue;
+        for (uint32_t k = 0; k < ST_BLOOM_K; k++) {
+            uint64_t pos;
+            bloom_pos(keys.v[i], log2, k, &pos);
+            bloom[pos >> 3] |= (uint8_t)(1u << (pos & 7));
+        }
+    }
+    out->len += bloom_bytes;
+    size_t meta_len = out->len - meta_start;
+    free(keys.v);
+    free(ids);
+
+    size_t bound = ZSTD_compressBound(raw.len);
+    st_buf_reserve(out, bound);
+    size_t z = ZSTD_compressCCtx(zcctx, out->p + out->len, bound, raw.p, raw.len, zlevel);
+    if (ZSTD_isError(z)) abort(); /* only on a bad context or bound: a bug */
+    uint8_t *data = out->p + out->len;
+    out->len += z;
+    st_buf_free(&raw);
+
+    uint8_t *pre = out->p + start;
+    st_put32(pre, ST_BLK_MAGIC);
+    st_put32(pre + 4, (uint32_t)meta_len);
+    st_put32(pre + 8, (uint32_t)z);
+    st_put32(pre + 12, st_crc32c(0, out->p + meta_start, meta_len));
+    st_put32(pre + 16, st_crc32c(0, data, z));
+    st_put32(pre + 20, st_crc32c(0, pre, 20));
+}
+
+/* ------------------------------------------------------------ parse */
+
+bool st_block_prefix(const uint8_t *p, uint32_t *meta_len, uint32_t *data_len) {
+    if (st_get32(p) != ST_BLK_MAGIC || st_crc32c(0, p, 20) != st_get32(p + 20)) return false;
+    *meta_len = st_get32(p + 4);
+    *data_len = st_get32(p + 8);
+    return *meta_len >= 48 && *meta_len < (64u << 20) && *data_len < (256u << 20);
+}
+
+st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off) {
+    uint32_t ml, dl;
+    if (len < ST_BLK_PREFIX || !st_block_prefix(p, &ml, &dl)) return NULL;
+    if (len - ST_BLK_PREFIX < ml) return NULL;
+    const uint8_t *m = p + ST_BLK_PREFIX, *end = m + ml;
+    if (st_crc32c(0, m, ml) != st_get32(p + 12)) return NULL;
+    uint32_t ns = st_get32(m + 40);
+    if ((uint64_t)ns * 8 > (uint64_t)(end - m - 44)) return NULL;
+    const uint8_t *q = m + 44 + (size_t)ns * 8;
+    if (end - q < 8) return NULL;
+    uint32_t log2 = st_get32(q), k = st_get32(q + 4);
+    q += 8;
+    if (log2 < 3 || log2 > 30 || k < 1 || k > 32 || (uint64_t)(end - q) != ((uint64_t)1 << log2) / 8)
+        return NULL;
+    size_t bloom_bytes = ((size_t)1 << log2) / 8;
+    st_block *b = malloc(sizeof *b + (size_t)ns * 8 + bloom_bytes);
+    if (!b) abort();
+    b->seq = st_get64(m);
+    b->min_ts = (int64_t)st_get64(m + 8);
+    b->max_ts = (int64_t)st_get64(m + 16);
+    b->count = st_get32(m + 24);
+    b->raw_len = st_get32(m + 28);
+    b->line_bytes = st_get64(m + 32);
+    b->nstreams = ns;
+    b->streams = (uint64_t *)(b + 1);
+    memcpy(b->streams, m + 44, (size_t)ns * 8);
+    b->bloom_log2 = log2;
+    b->bloom_k = k;
+    b->bloom = (uint8_t *)(b->streams + ns);
+    memcpy(b->bloom, q, bloom_bytes);
+    b->off = off;
+    b->meta_len = ml;
+    b->data_len = dl;
+    b->data_crc = st_get32(p + 16);
+    if (b->min_ts > b->max_ts || b->raw_len < 12 || b->raw_len > (512u << 20)) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* ------------------------------------------------------------ decode */
+
+int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **rawp, st_ent **entsp) {
+    *rawp = NULL;
+    *entsp = NULL;
+    if (st_crc32c(0, data, b->data_len) != b->data_crc) return -EIO;
+    uint8_t *raw = malloc(b->raw_len);
+    if (!raw) return -ENOMEM;
+    size_t z = ZSTD_decompress(raw, b->raw_len, data, b->data_len);
+    if (ZSTD_isError(z) || z != b->raw_len) {
+        free(raw);
+        return -EIO;
+    }
+    uint32_t la = st_get32(raw), lb = st_get32(raw + 4), lc = st_get32(raw + 8);
+    if ((uint64_t)la + lb + lc + 12 != b->raw_len || b->count > b->raw_len) {
+        free(raw);
+        return -EIO;
+    }
+    st_ent *e = malloc((b->count ? b->count : 1) * sizeof *e);
+    if (!e) {
+        free(raw);
+        return -ENOMEM;
+    }
+    const uint8_t *a = raw + 12, *aend = a + la;
+    const char *lines = (const char *)aend, *lend = lines + lb;
+    const char *ids = lend, *iend = ids + lc;
+    int64_t ts = b->min_ts;
+    for (uint32_t i = 0; i < b->count; i++) {
+        uint64_t d, si, ll, il;
+        if (!st_varint(&a, aend, &d) || !st_varint(&a, aend, &si) || !st_varint(&a, aend, &ll) ||
+            si >= b->nstreams || ll > (uint64_t)(lend - lines))
+            goto bad;
+        ts += (int64_t)d;
+        e[i].ts = ts;
+        e[i].stream_id = b->streams[si];
+        e[i].line = lines;
+        e[i].line_len = (uint32_t)ll;
+        lines += ll;
+        for (int k = 0; k < 3; k++) {
+            if (!st_varint(&a, aend, &il)) goto bad;
+            if (il == 0) {
+                e[i].id_len[k] = ST_ID_ABSENT;
+                e[i].id[k] = NULL;
+                continue;
+            }
+            il--;
+            if (il > ST_MAX_ID || il > (uint64_t)(iend - ids)) goto bad;
+            e[i].id_len[k] = (uint16_t)il;
+            e[i].id[k] = ids;
+            ids += il;
+        }
+    }
+    *rawp = raw;
+    *entsp = e;
+    return (int)b->count;
+bad:
+    free(raw);
+    free(e);
+    return -EIO;
+}
