@@ -146,8 +146,9 @@ static size_t pass_locked(uint64_t ticket) {
 }
 
 static size_t pass(void) {
+    /* An RMW: it reads the latest ticket, so a flush that took ticket-1 by
+     * its own RMW synchronises with this pass and its records are seen. */
     uint64_t ticket = __atomic_add_fetch(&pass_started, 1, __ATOMIC_SEQ_CST);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     trail__cfg_lock();
     size_t n = pass_locked(ticket);
     trail__cfg_unlock();
@@ -230,8 +231,7 @@ static int64_t mono_ns(void) {
 int trail__backend_wait_pass(int timeout_ms) {
     if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE)) return 0;
     if (trail__backend_is_self()) return -EDEADLK;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    uint64_t want = __atomic_load_n(&pass_started, __ATOMIC_SEQ_CST) + 1;
+    uint64_t want = __atomic_fetch_add(&pass_started, 0, __ATOMIC_SEQ_CST) + 1;
     int64_t deadline = mono_ns() + (int64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
     for (unsigned i = 0;; i++) {
         trail__backend_wake();
@@ -256,8 +256,7 @@ int trail__backend_drain_inline(void) {
 }
 
 void trail__backend_defer_free(trail_logger *lg) {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    lg->grave_ticket = __atomic_load_n(&pass_started, __ATOMIC_SEQ_CST) + 1;
+    lg->grave_ticket = __atomic_fetch_add(&pass_started, 0, __ATOMIC_SEQ_CST) + 1;
     pthread_mutex_lock(&grave_mu);
     lg->grave_next = grave;
     grave = lg;

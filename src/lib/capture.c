@@ -84,7 +84,7 @@ static char *sync_buffer(size_t size) {
 }
 
 /* Encodes one call into r's ring (r != NULL) or the sync buffer (r == NULL). */
-static inline void capture(trail__ring *r, trail_logger *lg, int level, const trail_site *site, const char *msg,
+static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_logger *lg, int level, const trail_site *site, const char *msg,
                            size_t msg_raw, const trail_field *fields, size_t n) {
     uint64_t ts = trail__ts_raw();
     size_t ctx_len = 0;

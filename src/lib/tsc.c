@@ -89,8 +89,8 @@ static void store_params(uint64_t t, int64_t n, uint64_t m) {
 void trail__tsc_init(void) {
     trail__tsc_enabled = 0;
     if (!tsc_usable()) return;
-    uint64_t t0, t1;
-    int64_t n0, n1;
+    uint64_t t0 = 0, t1 = 0;
+    int64_t n0 = 0, n1 = 0;
     sample(&t0, &n0);
     struct timespec pause = {0, 5 * 1000 * 1000};
     nanosleep(&pause, NULL);
@@ -107,8 +107,8 @@ void trail__tsc_init(void) {
 
 void trail__tsc_resync(void) {
     if (!trail__tsc_enabled) return;
-    uint64_t t;
-    int64_t n;
+    uint64_t t = 0;
+    int64_t n = 0;
     sample(&t, &n);
     if (n - last_resync_ns < 1000000000) return;
     last_resync_ns = n;

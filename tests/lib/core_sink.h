@@ -22,7 +22,7 @@ typedef struct sink {
     void (*slow)(void); /* called per entry when set (overflow tests) */
 } sink;
 
-static void sink_put(trail_buf *b, const char *s, size_t n) {
+static __attribute__((unused)) void sink_put(trail_buf *b, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == 0) trail_buf_put(b, "\\0", 2);
         else if (s[i] == '\n') trail_buf_put(b, "\\n", 2);
@@ -30,7 +30,7 @@ static void sink_put(trail_buf *b, const char *s, size_t n) {
     }
 }
 
-static void sink_field(trail_buf *b, const trail_field *f) {
+static __attribute__((unused)) void sink_field(trail_buf *b, const trail_field *f) {
     char tmp[64];
     trail_buf_put(b, f->key, strlen(f->key));
     trail_buf_put(b, "=", 1);
@@ -48,7 +48,7 @@ static void sink_field(trail_buf *b, const trail_field *f) {
     trail_buf_put(b, tmp, strlen(tmp));
 }
 
-static void sink_fn(const trail_entry *e, const char *line, size_t len, void *ud) {
+static __attribute__((unused)) void sink_fn(const trail_entry *e, const char *line, size_t len, void *ud) {
     (void)line;
     (void)len;
     sink *s = ud;
@@ -81,14 +81,14 @@ static void sink_fn(const trail_entry *e, const char *line, size_t len, void *ud
     pthread_mutex_unlock(&s->mu);
 }
 
-static sink *sink_new(void) {
+static __attribute__((unused)) sink *sink_new(void) {
     sink *s = calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
     return s;
 }
 
 /* Adds a sink handler to lg (NULL = root). */
-static sink *sink_attach(trail_logger *lg) {
+static __attribute__((unused)) sink *sink_attach(trail_logger *lg) {
     sink *s = sink_new();
     trail_handler *h;
     CHECK_INT(trail_handler_callback(&h, sink_fn, s), ==, 0);
@@ -97,21 +97,21 @@ static sink *sink_attach(trail_logger *lg) {
     return s;
 }
 
-static size_t sink_count(sink *s) {
+static __attribute__((unused)) size_t sink_count(sink *s) {
     pthread_mutex_lock(&s->mu);
     size_t n = s->n;
     pthread_mutex_unlock(&s->mu);
     return n;
 }
 
-static const char *sink_line(sink *s, size_t i) {
+static __attribute__((unused)) const char *sink_line(sink *s, size_t i) {
     pthread_mutex_lock(&s->mu);
     const char *l = i < s->n ? s->lines[i] : NULL;
     pthread_mutex_unlock(&s->mu);
     return l;
 }
 
-static void setup_mode(trail_mode mode) {
+static __attribute__((unused)) void setup_mode(trail_mode mode) {
     trail_options o = {.service = "test", .mode = mode, .no_default_handlers = 1, .no_signal_handlers = 1};
     CHECK_INT(trail_setup(&o), ==, 0);
 }
