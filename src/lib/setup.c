@@ -12,15 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* TEMPORARY until the formatter/handler/redaction parts land: weak
- * references so the tree links meanwhile (removed once they are in). */
-#pragma weak trail_formatter_console
-#pragma weak trail_formatter_ecs
-#pragma weak trail_formatter_otel
-#pragma weak trail_formatter_logfmt
-#pragma weak trail_handler_stream
-#pragma weak trail_filter_redact
-
 trail__runtime trail__rt = {.mode = TRAIL_ASYNC, .epoch = 1};
 pthread_mutex_t trail__cfg_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
@@ -54,7 +45,6 @@ static int parse_size(const char *text, uint64_t *out) {
 }
 
 static trail_formatter *formatter_named(const char *name) {
-    if (!trail_formatter_console || !trail_formatter_ecs || !trail_formatter_otel || !trail_formatter_logfmt) return NULL;
     if (!strcasecmp(name, "console")) return trail_formatter_console(NULL);
     if (!strcasecmp(name, "json") || !strcasecmp(name, "jsonl")) return trail_formatter_json();
     if (!strcasecmp(name, "ecs")) return trail_formatter_ecs();
@@ -115,8 +105,7 @@ static int add_default_handlers(void) {
         return trail__error(rc, "TRAIL_FILE=%s: %s", path, detail[0] ? detail : trail_strerror(rc));
     }
     trail_handler *console = NULL;
-    rc = trail_handler_stream ? trail_handler_stream(&console, 1) : trail__error(-ENOSYS, "stream handler not built");
-    if (rc) {
+    if ((rc = trail_handler_stream(&console, 1))) {
         trail_formatter_free(fmt);
         trail_handler_release(file);
         return rc;
@@ -129,7 +118,7 @@ static int add_default_handlers(void) {
         trail_handler_release(file);
     }
     const char *redact = env("TRAIL_REDACT");
-    if ((!redact || strcmp(redact, "0") != 0) && trail_filter_redact) trail_logger_add_filter(&trail__root_logger, trail_filter_redact(NULL));
+    if (!redact || strcmp(redact, "0") != 0) trail_logger_add_filter(&trail__root_logger, trail_filter_redact(NULL));
     return 0;
 }
 
