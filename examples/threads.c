@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static long per_thread = 100000;
 
@@ -21,6 +23,17 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* The file handler does not create directories: make the example's own. */
+static void make_parent_dir(const char *path) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        mkdir(dir, 0755);
+    }
+}
+
 int main(int argc, char **argv) {
     int nthreads = argc > 1 ? atoi(argv[1]) : 4;
     per_thread = argc > 2 ? atol(argv[2]) : 100000;
@@ -30,6 +43,7 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    make_parent_dir(path);
     /* Blocking overflow for every level: nothing may be dropped. */
     trail_options opts = {.service = "threads-demo", .no_default_handlers = 1, .overflow_block_from = TRAIL_DEBUG,
                           .block_timeout_ms = 10000};

@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void handle_request(trail_logger *api, const char *incoming_request_id, int order) {
@@ -27,9 +29,21 @@ static void handle_request(trail_logger *api, const char *incoming_request_id, i
     trail_ctx_clear();
 }
 
+/* The file handler does not create directories: make the example's own. */
+static void make_parent_dir(const char *path) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        mkdir(dir, 0755);
+    }
+}
+
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "logs/tour.jsonl";
 
+    make_parent_dir(path);
     trail_options opts = {.service = "shop", .no_default_handlers = 1};
     if (trail_setup(&opts) != 0) {
         fprintf(stderr, "setup failed: %s\n", trail_last_error());
