@@ -264,7 +264,7 @@ int trail_store_iter_open(trail_store *s, const trail_store_query *q, trail_stor
     trail_store_iter *it = calloc(1, sizeof *it);
     if (!it) return -ENOMEM;
     it->s = s;
-    it->from = q->from_ns;
+    it->from = q->from_ns ? q->from_ns : INT64_MIN;
     it->to = q->to_ns;
     it->backward = q->backward;
     it->nkeys = q->nkeys;

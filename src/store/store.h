@@ -199,7 +199,7 @@ typedef struct trail_store_key {
 } trail_store_key;
 
 typedef struct trail_store_query {
-    int64_t from_ns, to_ns;           /* [from_ns, to_ns); to_ns 0 = no upper bound */
+    int64_t from_ns, to_ns;           /* [from_ns, to_ns); 0 = unbounded on that side */
     bool backward;                    /* newest first */
     const char *const *categories;    /* NULL = every category */
     uint32_t ncategories;
