@@ -262,9 +262,12 @@ typedef struct trail_file_opts {
  * formatter: console. */
 int trail_handler_stream(trail_handler **out, int fd);
 /* Appends to path (created with parent directories missing -> clear error).
- * opts NULL = plain file, no rotation. Rotated names: path.1, path.2, ... for
- * size-only rotation; path.YYYYmmdd[HH[MM]] (+ .N) when time rotation is on;
- * + .gz / .zst once compressed. Default formatter: JSON. Fails with
+ * opts NULL = plain file, no rotation. Rotated names sort oldest first:
+ * app.jsonl -> app.2026-11-28T20-00-00.jsonl (UTC start of the file: its
+ * period for time rotation, the moment it began for size rotation), then
+ * app.2026-11-28T20-00-00_0001.jsonl for another file begun in the same
+ * second; + .gz / .zst once compressed (docs/handlers.md). A rotation never
+ * overwrites a file. Default formatter: JSON. Fails with
  * -EACCES/-ENOENT/-EISDIR and a trail_last_error() message when the path
  * cannot be opened for writing. */
 int trail_handler_file(trail_handler **out, const char *path, const trail_file_opts *opts);
@@ -274,7 +277,7 @@ typedef enum trail_syslog_transport { TRAIL_SYSLOG_UNIX = 0, TRAIL_SYSLOG_UDP, T
 typedef struct trail_syslog_opts {
     trail_syslog_transport transport;
     const char *address;  /* unix: socket path (default /dev/log); udp/tcp: "host:port" */
-    int facility;         /* 0..23, default 1 (user) */
+    int facility;         /* 1..23; 0 = default 1 (user) */
     const char *app_name; /* default service name */
 } trail_syslog_opts;
 
