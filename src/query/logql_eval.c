@@ -98,8 +98,7 @@ static double now_mono(void) {
 }
 
 int64_t tq_default_step(int64_t start, int64_t end) {
-    int64_t secs = (end - start) / 250 / 1000000000;
-    if ((end - start) % (250 * (int64_t)1000000000) != 0) secs++;
+    int64_t secs = (end - start) / 250 / 1000000000; /* Loki: floor(range/250), at least 1s */
     return (secs < 1 ? 1 : secs) * 1000000000;
 }
 

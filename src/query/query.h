@@ -75,7 +75,7 @@ int tq_eval(const tq_query *q, const tq_params *p, const tq_source *src, tq_resu
             size_t errlen);
 void tq_result_free(tq_result *r);
 
-/* Loki's default step: ceil(range / 250) in whole seconds, at least 1s. */
+/* Loki's default step: floor(range / 250) in whole seconds, at least 1s. */
 int64_t tq_default_step(int64_t start, int64_t end);
 
 #endif
