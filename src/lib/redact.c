@@ -152,6 +152,8 @@ typedef struct redactor {
     char **keys; /* lowercase */
     size_t *key_len;
     size_t nkeys;
+    int has_short_key;        /* a 1-byte key: the bigram prefilter cannot see it */
+    uint64_t bigram[65536 / 64]; /* (first, second) lowercase bytes of every key */
 } redactor;
 
 static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c; }
@@ -161,6 +163,12 @@ static int secret_key(const char *key, size_t len, void *ud) {
     const redactor *r = ud;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = lower((unsigned char)key[i]);
+        if (!r->has_short_key) {
+            /* Prefilter: most positions of most keys start no pattern. */
+            if (i + 1 >= len) break;
+            unsigned bg = (unsigned)c << 8 | lower((unsigned char)key[i + 1]);
+            if (!(r->bigram[bg >> 6] >> (bg & 63) & 1)) continue;
+        }
         for (size_t k = 0; k < r->nkeys; k++) {
             size_t kl = r->key_len[k];
             if ((unsigned char)r->keys[k][0] != c || kl > len - i) continue;
@@ -386,6 +394,11 @@ static int add_key(redactor *r, const char *k) {
         return -ENOMEM;
     }
     for (size_t i = 0; i <= n; i++) lk[i] = (char)lower((unsigned char)k[i]);
+    if (n == 1) r->has_short_key = 1;
+    else {
+        unsigned bg = (unsigned)(unsigned char)lk[0] << 8 | (unsigned char)lk[1];
+        r->bigram[bg >> 6] |= 1ull << (bg & 63);
+    }
     r->keys[r->nkeys] = lk;
     r->key_len[r->nkeys++] = n;
     return 0;

@@ -12,15 +12,37 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+/* Character classes, one bit per scanner's token set (generated for ASCII;
+ * bytes >= 0x80 belong to none). */
+enum { C_ALNUM = 1, C_KEY = 2, C_B64URL = 4, C_TOKEN68 = 8, C_B64STD = 16, C_EMAIL = 32, C_DIGIT = 64 };
+static const unsigned char cclass[256] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0, 32,  0,  0,  0,  0,  0, 56,  0, 46, 42, 24,
+    127, 127, 127, 127, 127, 127, 127, 127, 127, 127,  0,  0,  0,  0,  0,  0,
+     0, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,  0,  0,  0,  0, 46,
+     0, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,  0,  0,  0,  8,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
+
+static int is_alnum(unsigned char c) { return cclass[c] & C_ALNUM; }
+static int is_digit(unsigned char c) { return cclass[c] & C_DIGIT; }
 static int is_upper_or_digit(unsigned char c) { return (c >= 'A' && c <= 'Z') || is_digit(c); }
-static int is_b64url(unsigned char c) { return is_alnum(c) || c == '-' || c == '_'; }
+static int is_b64url(unsigned char c) { return cclass[c] & C_B64URL; }
 /* RFC 6750 b64token characters. */
-static int is_token68(unsigned char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'; }
-static int is_b64std(unsigned char c) { return is_alnum(c) || c == '/' || c == '+'; }
-static int is_keych(unsigned char c) { return is_alnum(c) || c == '_' || c == '-' || c == '.'; }
-static int is_email_local(unsigned char c) { return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
+static int is_token68(unsigned char c) { return cclass[c] & C_TOKEN68; }
+static int is_b64std(unsigned char c) { return cclass[c] & C_B64STD; }
+static int is_keych(unsigned char c) { return cclass[c] & C_KEY; }
+static int is_email_local(unsigned char c) { return cclass[c] & C_EMAIL; }
 
 int trail__luhn_ok(const char *d, size_t n) {
     unsigned sum = 0;
@@ -164,8 +186,10 @@ static int kv_at(const trail__shape_cfg *cfg, const char *s, size_t n, size_t i,
     size_t klen = t - i;
     if (!klen || klen > 128) return 0;
     int quoted_key = i > 0 && s[i - 1] == '"' && t < n && s[t] == '"';
-    if (quoted_key) t++;
-    while (t < n && s[t] == ' ') t++;
+    if (quoted_key) { /* JSON-ish: "key" : "value" */
+        t++;
+        while (t < n && s[t] == ' ') t++;
+    }
     if (t >= n || !(s[t] == '=' || (quoted_key && s[t] == ':'))) return 0;
     t++;
     if (quoted_key)
@@ -204,30 +228,43 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
     for (size_t i = from; i < n; i++) {
         unsigned char c = (unsigned char)s[i], p = i ? (unsigned char)s[i - 1] : ' ';
         size_t e;
-        if ((sh & TRAIL_REDACT_BEARER) && (c | 0x20) == 'b' && !is_alnum(p) && scheme_at(s, n, i, ms, me)) return 1;
-        if (kv && is_keych(c) && !is_keych(p) && kv_at(cfg, s, n, i, ms, me)) return 1;
+        /* No scanner starts inside a word: every token set contains the
+         * letters and digits. At a word start, the character after the word
+         * tells which scanners can possibly match, so a plain word costs one
+         * pass over its letters. */
+        if (is_alnum(p)) continue;
+        size_t w = i;
+        while (w < n && is_alnum((unsigned char)s[w])) w++;
+        unsigned char nx = w < n ? (unsigned char)s[w] : 0;
+        int word = w > i;
+        if ((sh & TRAIL_REDACT_BEARER) && (c | 0x20) == 'b' && scheme_at(s, n, i, ms, me)) return 1;
+        if (kv && is_keych(c) && !is_keych(p) && (!word || (nx && strchr("_-.=\"", nx))) &&
+            kv_at(cfg, s, n, i, ms, me))
+            return 1;
         if ((sh & TRAIL_REDACT_JWT) && c == 'e' && !is_b64url(p) && p != '.' && jwt_at(s, n, i, &e)) {
             *ms = i, *me = e;
             return 1;
         }
         if ((sh & TRAIL_REDACT_AWS_KEY) && !is_b64std(p)) {
-            if (c == 'A' && aws_id_at(s, n, i)) {
+            if (c == 'A' && w - i == 20 && aws_id_at(s, n, i)) {
                 *ms = i, *me = i + 20;
                 return 1;
             }
-            if (is_b64std(c) && aws_secret_at(s, n, i)) {
+            if ((w - i >= 40 || nx == '/' || nx == '+' || !word) && is_b64std(c) && aws_secret_at(s, n, i)) {
                 *ms = i, *me = i + 40;
                 return 1;
             }
         }
-        if ((sh & TRAIL_REDACT_CARD) && is_digit(c) && !is_alnum(p) && card_at(s, n, i, &e)) {
+        if ((sh & TRAIL_REDACT_CARD) && c >= '2' && c <= '6' && card_at(s, n, i, &e)) {
             *ms = i, *me = e;
             return 1;
         }
-        if ((sh & TRAIL_REDACT_EMAIL) && is_email_local(c) && !is_email_local(p) && email_at(s, n, i, &e)) {
+        if ((sh & TRAIL_REDACT_EMAIL) && is_email_local(c) && !is_email_local(p) && (!word || (nx && strchr(".%+-_@", nx))) &&
+            email_at(s, n, i, &e)) {
             *ms = i, *me = e;
             return 1;
         }
+        if (word) i = w - 1; /* the rest of the word starts nothing */
     }
     return 0;
 }
