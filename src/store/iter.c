@@ -330,8 +330,8 @@ int trail_store_iter_open(trail_store *s, const trail_store_query *q, trail_stor
         c = cursor_ready(it, c);
         if (c) heap_push(it, c);
     }
-    free(hent);
     free(hstart);
+    free(hent);
     if (it->nc) qsort(it->c, it->nc, sizeof *it->c, it->backward ? cmp_cand_bwd : cmp_cand_fwd);
     *out = it;
     return 0;

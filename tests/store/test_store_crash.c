@@ -39,7 +39,7 @@ static void child(const char *d, int run, int fd, unsigned flags) {
             int seq = b * BATCH + i;
             snprintf(rids[i], sizeof rids[i], "r%d-%d", run, seq / 3);
             snprintf(lines[i], sizeof lines[i], "{\"run\":%d,\"seq\":%d,\"request_id\":\"%s\"}", run, seq, rids[i]);
-            int64_t ts = ((int64_t)run * 1000000 + seq) * 1000 - (int64_t)(rand_r(&seed) % 50000);
+            int64_t ts = 1800000000LL * SEC + ((int64_t)run * 1000000 + seq) * 1000 - (int64_t)(rand_r(&seed) % 50000);
             e[i] = (trail_store_entry){.category = seq % 3 ? "app" : "access", .labels = l, .nlabels = 1,
                                        .ts_ns = ts, .line = lines[i], .line_len = (uint32_t)strlen(lines[i])};
         }
