@@ -9,6 +9,7 @@
 #include "api.h"
 #include "query.h"
 #include "tq_buf.h"
+#include "tq_time.h"
 
 struct tq_api {
     struct MHD_Daemon *d;
@@ -45,12 +46,9 @@ const char *api_param(const api_req *r, const char *name);
 /* Calls fn for every value of a repeated parameter (match[]). */
 void api_param_each(const api_req *r, const char *name, void (*fn)(void *, const char *), void *arg);
 
-/* Loki's time parameters: unix seconds (<= 10 digits), unix ns, float
- * seconds, or RFC3339. 0 on success. */
-int api_parse_time(const char *s, int64_t *ns);
-/* A duration ("5m") or float seconds ("30", "0.5"). */
-int api_parse_step(const char *s, int64_t *ns);
-int64_t api_now_ns(void);
+#define api_parse_time tq_parse_time
+#define api_parse_step tq_parse_step
+#define api_now_ns tq_now_ns
 
 void api_text(api_resp *o, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
