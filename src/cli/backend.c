@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -27,6 +28,13 @@ int cli_backend_open(const cli_opts *o, cli_backend **out, char *err, size_t err
     if (!b) return -ENOMEM;
     b->o = o;
     if (o->store) {
+        struct stat sb;
+        if (stat(o->store, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "cannot open store %s: no such directory (the store output's `dir:` in traild.yaml)",
+                     o->store);
+            free(b);
+            return -ENOENT;
+        }
         trail_store_config cfg = {.dir = o->store, .flags = TRAIL_STORE_READONLY};
         char serr[256];
         int rc = trail_store_open(&cfg, &b->st, serr, sizeof serr);
@@ -206,10 +214,12 @@ int cli_run(cli_backend *b, const char *query, const tq_params *p, tq_result **o
         snprintf(path, sizeof path, "/loki/api/v1/query?query=%s&time=%lld&limit=%zu&direction=%s", qe,
                  (long long)p->end, p->limit, p->backward ? "backward" : "forward");
     else
-        snprintf(path, sizeof path,
-                 "/loki/api/v1/query_range?query=%s&start=%lld&end=%lld&limit=%zu&direction=%s%s%lld%s", qe,
-                 (long long)p->start, (long long)p->end + 1, p->limit, p->backward ? "backward" : "forward",
-                 p->step ? "&step=" : "", p->step ? (long long)(p->step / 1000000) : 0LL, p->step ? "ms" : "");
+    {
+        char step[48] = "";
+        if (p->step) snprintf(step, sizeof step, "&step=%lldms", (long long)(p->step / 1000000));
+        snprintf(path, sizeof path, "/loki/api/v1/query_range?query=%s&start=%lld&end=%lld&limit=%zu&direction=%s%s",
+                 qe, (long long)p->start, (long long)p->end + 1, p->limit, p->backward ? "backward" : "forward", step);
+    }
     free(qe);
     tq_buf body = {0};
     int rc = http_get(b, path, &body, err, errlen);

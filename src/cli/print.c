@@ -145,7 +145,7 @@ void cli_print_result(FILE *f, const cli_opts *o, const tq_result *r) {
             for (size_t j = 0; j < r->streams[i].n; j++)
                 v[k++] = (cli_line){r->streams[i].ts[j], r->streams[i].labels, r->streams[i].nlabels,
                                     r->streams[i].lines[j], r->streams[i].lens[j]};
-        qsort(v, n, sizeof *v, cmp_line_ts);
+        if (n) qsort(v, n, sizeof *v, cmp_line_ts);
         for (size_t i = 0; i < n; i++) cli_print_entry(f, o, &v[o->forward ? i : n - 1 - i]);
         free(v);
         return;

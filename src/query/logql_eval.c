@@ -196,7 +196,7 @@ static int cand_cmp_bwd(const void *a, const void *b) {
 }
 
 static void trim_cands(log_state *s) {
-    qsort(s->c, s->nc, sizeof *s->c, s->backward ? cand_cmp_bwd : cand_cmp_fwd);
+    if (s->nc) qsort(s->c, s->nc, sizeof *s->c, s->backward ? cand_cmp_bwd : cand_cmp_fwd);
     for (size_t i = s->limit; i < s->nc; i++) free(s->c[i].line);
     if (s->nc > s->limit) s->nc = s->limit;
 }

@@ -282,7 +282,7 @@ void tq_pipe_labels_key(tq_pipe *p, tq_buf *key) {
     for (size_t i = 0; i < p->n; i++)
         if (!p->l[i].hidden) p->l[o++] = p->l[i];
     p->n = o;
-    qsort(p->l, p->n, sizeof *p->l, cmp_plabel);
+    if (p->n) qsort(p->l, p->n, sizeof *p->l, cmp_plabel);
     key->len = 0;
     tq_buf_putc(key, '{');
     for (size_t i = 0; i < p->n; i++) key_pair(key, p->l[i].name, p->l[i].nlen, p->l[i].value, p->l[i].vlen, i == 0);

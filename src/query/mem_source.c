@@ -62,7 +62,7 @@ int tq_mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, co
     tq_label sorted[64];
     if (nlabels > 64) return -E2BIG;
     memcpy(sorted, labels, nlabels * sizeof *labels);
-    qsort(sorted, nlabels, sizeof *sorted, lcmp);
+    if (nlabels) qsort(sorted, nlabels, sizeof *sorted, lcmp);
     pthread_mutex_lock(&m->mu);
     mstream *s = NULL;
     for (size_t i = 0; i < m->n; i++)
