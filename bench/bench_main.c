@@ -5,7 +5,7 @@
  *
  *   trail_bench [--json] [--threads 1,2] [--count N] [--lines N]
  *               [--only trail,spdlog-async,latency,...] [--dir DIR]
- *               [--burst N] [--pause-us N] [--warmup N] [--tput-threads N] */
+ *               [--burst N] [--pause-ns N] [--sleep] [--warmup N] [--tput-threads N] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +17,8 @@
 
 static const bench_peer *const all_peers[] = {
     &bench_peer_empty,
-#ifdef BENCH_HAVE_TRAIL
     &bench_peer_trail_async,
     &bench_peer_trail_sync,
-#endif
     &bench_peer_spdlog_async,
     &bench_peer_spdlog_async_overrun,
     &bench_peer_spdlog_sync,
@@ -31,14 +29,18 @@ static const bench_peer *const all_peers[] = {
 static void usage(void) {
     fprintf(stderr,
             "usage: trail_bench [--json] [--threads 1,2] [--count N] [--lines N] [--only LIST]\n"
-            "                   [--dir DIR] [--burst N] [--pause-us N] [--warmup N] [--tput-threads N]\n"
+            "                   [--dir DIR] [--burst N] [--pause-ns N] [--sleep] [--warmup N] [--tput-threads N]\n"
             "  --threads LIST   producer threads for the latency runs (default 1,2)\n"
             "  --count N        timed calls per producer thread (default 200000)\n"
             "  --lines N        entries in the throughput run (default 2000000)\n"
             "  --only LIST      peers (prefix: trail, spdlog-async, fprintf, timer) and/or\n"
             "                   workloads (latency, throughput), comma-separated\n"
-            "  --burst N        timed calls between pauses (default 20)\n"
-            "  --pause-us N     pause after each burst so async backends drain (default 50)\n");
+            "  --burst N        timed calls between pauses (default 1)\n"
+            "  --pause-ns N     pause after each burst so async backends keep up (default 2000)\n"
+            "  --sleep          pause with nanosleep instead of spinning on the TSC\n"
+            "  --warmup N       untimed calls per thread first (default 2000)\n"
+            "  --tput-threads N producer threads in the throughput run (default 1)\n"
+            "  --dir DIR        scratch directory for output files (default $TMPDIR or /tmp)\n");
 }
 
 /* --only: a token names a workload or is a prefix of peer names; with no
@@ -112,9 +114,9 @@ static void json_str(FILE *f, const char *s) {
 
 static void print_json(FILE *f, const bench_opts *o, const bench_result *rs, size_t n) {
     fprintf(f, "{\"tsc_ghz\":%.4f,\"cpus\":%ld,\"count\":%zu,\"warmup\":%zu,\"burst\":%u,\"pause_ns\":%u,"
-               "\"lines\":%llu,\"tput_threads\":%d,\"results\":[",
+               "\"pace\":\"%s\",\"lines\":%llu,\"tput_threads\":%d,\"results\":[",
             o->cycles_per_ns, sysconf(_SC_NPROCESSORS_ONLN), o->count, o->warmup, o->pace.burst,
-            o->pace.pause_ns, (unsigned long long)o->lines, o->tput_threads);
+            o->pace.pause_ns, o->pace.spin ? "spin" : "sleep", (unsigned long long)o->lines, o->tput_threads);
     for (size_t i = 0; i < n; i++) {
         const bench_result *r = &rs[i];
         fprintf(f, "%s\n{\"peer\":", i ? "," : "");
@@ -205,7 +207,7 @@ int main(int argc, char **argv) {
     o.warmup = 2000;
     o.lines = 2000000;
     o.tput_threads = 1;
-    o.pace = (bench_pace){20, 50000};
+    o.pace = (bench_pace){1, 2000, 0, 1};
     const char *only = NULL;
     const char *tmp = getenv("TMPDIR");
     snprintf(o.dir, sizeof o.dir, "%s/trail-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -219,7 +221,8 @@ int main(int argc, char **argv) {
         else if (ARG("--warmup")) o.warmup = strtoull(v, NULL, 10);
         else if (ARG("--only")) only = v;
         else if (ARG("--burst")) o.pace.burst = (uint32_t)atoi(v);
-        else if (ARG("--pause-us")) o.pace.pause_ns = (uint32_t)atoi(v) * 1000u;
+        else if (ARG("--pause-ns")) o.pace.pause_ns = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--sleep")) o.pace.spin = 0;
         else if (ARG("--tput-threads")) o.tput_threads = atoi(v);
         else if (ARG("--dir")) { snprintf(o.dir, sizeof o.dir, "%s/trail-bench.XXXXXX", v); }
         else { usage(); return 2; }
@@ -236,6 +239,7 @@ int main(int argc, char **argv) {
     /* Short sleeps in the latency pacing; inherited by every child. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     o.cycles_per_ns = bench_tsc_calibrate();
+    o.pace.pause_cycles = (uint64_t)((double)o.pace.pause_ns * o.cycles_per_ns);
 
     snprintf(bench_static.service, sizeof bench_static.service, "bench");
     snprintf(bench_static.version, sizeof bench_static.version, "1.4.2");
@@ -243,9 +247,10 @@ int main(int argc, char **argv) {
     snprintf(bench_static.region, sizeof bench_static.region, "eu-west-1");
 
     FILE *table = o.json ? stderr : stdout;
-    fprintf(table, "trail_bench: TSC %.3f GHz, %ld CPUs, latency %zu calls/thread (bursts of %u, %u us pause), "
+    fprintf(table, "trail_bench: TSC %.3f GHz, %ld CPUs, latency %zu calls/thread (bursts of %u, %u ns %s), "
                    "throughput %llu lines, files in %s\n",
-            o.cycles_per_ns, sysconf(_SC_NPROCESSORS_ONLN), o.count, o.pace.burst, o.pace.pause_ns / 1000,
+            o.cycles_per_ns, sysconf(_SC_NPROCESSORS_ONLN), o.count, o.pace.burst, o.pace.pause_ns,
+            o.pace.spin ? "spin" : "sleep",
             (unsigned long long)o.lines, o.dir);
 
     bench_result results[N_PEERS * (BENCH_MAX_THREAD_CFGS + 1)];

@@ -11,7 +11,12 @@
 
 void bench_pause(const bench_pace *pace) {
     if (!pace->pause_ns) return;
-    struct timespec ts = {0, (long)pace->pause_ns};
+    if (pace->spin) {
+        uint64_t end = bench_tsc() + pace->pause_cycles;
+        while (bench_tsc() < end) __builtin_ia32_pause();
+        return;
+    }
+    struct timespec ts = {(time_t)(pace->pause_ns / 1000000000u), (long)(pace->pause_ns % 1000000000u)};
     nanosleep(&ts, NULL);
 }
 

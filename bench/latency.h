@@ -17,6 +17,8 @@ extern "C" {
 typedef struct bench_pace {
     uint32_t burst;
     uint32_t pause_ns;
+    uint64_t pause_cycles; /* pause_ns in TSC cycles (spin mode) */
+    int spin;              /* 1: busy-wait (core stays awake, Quill's method); 0: nanosleep */
 } bench_pace;
 
 /* rdtscp waits for earlier instructions to finish; the lfence keeps later
@@ -28,7 +30,8 @@ static inline uint64_t bench_tsc(void) {
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* Sleeps pace->pause_ns (timer slack is set to 1 ns by the harness). */
+/* Waits pace->pause_ns: spinning on the TSC, or sleeping (timer slack is
+ * set to 1 ns by the harness). */
 void bench_pause(const bench_pace *pace);
 
 /* Times `stmt` once per index i in [0, n): samples[i] = TSC cycles.
