@@ -345,10 +345,12 @@ int trail__keyset_init(trail__keyset *k, const char *const *reserved, size_t nre
 void trail__keyset_free(trail__keyset *k) {
     free(k->keys);
     trail_buf_free(&k->names);
+    trail_buf_free(&k->esc);
     memset(k, 0, sizeof *k);
 }
 
 int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen) {
+    if (!key) key = "", len = 0;
     if (len > UINT32_MAX / 2) len = UINT32_MAX / 2;
     uint32_t h = key_hash(key, len);
     if (!key_taken(k, key, len, h)) {
@@ -428,13 +430,16 @@ const char *trail__level_upper_get(trail__level_upper *c, int level, size_t *len
 }
 
 int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, const trail_field *f, int comma) {
+    /* Keys are compared in their escaped form: two different byte strings
+     * (say, two invalid sequences) can escape to the same JSON key. */
     const char *name;
     size_t name_len;
-    if (!key) key = "";
-    int rc = trail__keyset_claim(k, key, strlen(key), &name, &name_len);
+    k->esc.len = 0;
+    int rc = trail__json_escape(&k->esc, key, key ? strlen(key) : 0);
+    rc |= trail__keyset_claim(k, k->esc.data, k->esc.len, &name, &name_len);
     if (comma) rc |= trail__putc(out, ',');
     rc |= trail__putc(out, '"');
-    rc |= trail__json_escape(out, name, name_len);
+    rc |= trail__put(out, name, name_len);
     rc |= trail__put_lit(out, "\":");
     rc |= trail__json_put_value(out, f, NULL);
     return rc;

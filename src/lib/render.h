@@ -113,6 +113,7 @@ typedef struct trail__keyset {
     size_t nreserved; /* keys[0..nreserved) are the format's own keys */
     uint64_t bloom, reserved_bloom; /* bit (hash & 63) per key: most claims skip the scan */
     trail_buf names;
+    trail_buf esc; /* scratch: the escaped key being claimed */
 } trail__keyset;
 
 /* reserved: the format's own top-level keys (static strings). */
@@ -128,7 +129,8 @@ static inline void trail__keyset_begin(trail__keyset *k) {
  * to write: key itself, or its "fields." rename (valid until the next call). */
 int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen);
 
-/* [,]"key":value for an extra field under the collision rule (key NULL = ""). */
+/* [,]"key":value for an extra field under the collision rule (key NULL =
+ * ""); keys are compared after escaping. */
 int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, const trail_field *f, int comma);
 
 /* ----------------------------------------------------------- resource */
