@@ -160,6 +160,10 @@ static int push(loki_out *l, size_t n, uint32_t *n_invalid) {
     CURLcode cr = curl_easy_perform(h);
     long status = 0;
     if (cr == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    while (l->resp.len && (l->resp.p[l->resp.len - 1] == '\n' || l->resp.p[l->resp.len - 1] == '\r'))
+        l->resp.p[--l->resp.len] = 0; /* one log line */
+    for (size_t i = 0; i < l->resp.len; i++)
+        if (l->resp.p[i] == '\n') l->resp.p[i] = ' ';
     const char *why = l->resp.p ? l->resp.p : "";
     bool loud = l->attempt == 0 || l->attempt % 10 == 9; /* first failure of a streak, then every 10th */
     if (cr != CURLE_OK) {

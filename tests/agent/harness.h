@@ -18,6 +18,8 @@ typedef struct h_params {
     int stall_percent;     /* output attempts that stall 30 ms */
     const char *traild;    /* binary */
     const char *dir;       /* empty directory for this run */
+    void *loki;            /* lr_server * (loki_receiver.h): ship to it instead of a file; the
+                            * receiver's own faults (429/5xx/400/stalls) replace the file's */
 } h_params;
 
 typedef struct h_result {
@@ -27,6 +29,7 @@ typedef struct h_result {
     int kills;
     int restarts;
     int max_inflight_records; /* pipeline bound used, for the duplicate bound */
+    long refused;          /* lines the destination refused with 400 (final, counted: not lost) */
 } h_result;
 
 /* Runs one randomised run; returns 0 when it could run (then see r). */

@@ -43,7 +43,9 @@ struct lr_server {
     size_t nents, cents;
     int64_t *set;       /* open addressing: index into ents, -1 empty */
     size_t setcap;
-    int fail_status, fail_count, fail_pct, fail_pct_status;
+    int fail_status, fail_count, fail_pct, fail_pct_status, invalid_pct;
+    char **refused;     /* lines of refused entries (keep_lines) */
+    size_t nrefused, crefused;
     unsigned seed;
     int stall_ms, stall_count, stall_pct;
 };
@@ -514,7 +516,7 @@ static int64_t now_ns(void) {
 }
 
 static char *meta_text(label *m, int n) {
-    qsort(m, (size_t)n, sizeof *m, label_cmp);
+    if (n > 0) qsort(m, (size_t)n, sizeof *m, label_cmp);
     size_t cap = 1;
     for (int i = 0; i < n; i++) cap += strlen(m[i].name) + strlen(m[i].value) + 2;
     char *o = malloc(cap);
@@ -522,6 +524,19 @@ static char *meta_text(label *m, int n) {
     o[0] = 0;
     for (int i = 0; i < n; i++) l += (size_t)sprintf(o + l, "%s%s=%s", i ? ";" : "", m[i].name, m[i].value);
     return o;
+}
+
+/* Keeps a refused entry's line for lr_each_refused (under the lock). */
+static void refuse(lr_server *s, struct rentry *e) {
+    if (!s->c.keep_lines) return;
+    if (s->nrefused == s->crefused) {
+        s->crefused = s->crefused ? s->crefused * 2 : 256;
+        s->refused = realloc(s->refused, s->crefused * sizeof *s->refused);
+        if (!s->refused) abort();
+    }
+    s->refused[s->nrefused] = malloc(e->line_len + 1);
+    memcpy(s->refused[s->nrefused], e->line, e->line_len);
+    s->refused[s->nrefused++][e->line_len] = 0;
 }
 
 /* Applies Loki's rules to a decoded request; returns entries ignored and
@@ -536,6 +551,7 @@ static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t 
         const char *lerr = check_labels(st->labels, st->nlabels);
         if (lerr) {
             ignored += (uint64_t)st->nents;
+            for (int k = 0; k < st->nents; k++) refuse(s, &st->ents[k]);
             if (!*why) snprintf(why, whylen, "%s", lerr);
             continue;
         }
@@ -553,6 +569,7 @@ static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t 
                 reason = s->c.window_ns ? "entry too far behind" : "entry out of order";
             if (reason) {
                 ignored++;
+                refuse(s, e);
                 if (!*why)
                     snprintf(why, whylen, "entry with timestamp %lld ignored, reason: '%s' for stream: %s",
                              (long long)e->ts, reason, key);
@@ -637,6 +654,7 @@ static enum MHD_Result push(lr_server *s, struct MHD_Connection *c, conn *cn) {
     else if (s->stall_count < 0 && roll(s, s->stall_pct)) stall = s->stall_ms;
     if (s->fail_count > 0) s->fail_count--, forced = s->fail_status;
     else if (roll(s, s->fail_pct)) forced = s->fail_pct_status;
+    else if (roll(s, s->invalid_pct)) forced = 400;
     pthread_mutex_unlock(&s->mu);
     if (stall) usleep((useconds_t)stall * 1000);
     unsigned status = 204;
@@ -683,6 +701,8 @@ static enum MHD_Result push(lr_server *s, struct MHD_Connection *c, conn *cn) {
             snprintf(msg, sizeof msg, "forced: every entry invalid, total ignored: %llu out of %llu\n",
                      (unsigned long long)total, (unsigned long long)total);
             s->st.rejected += total;
+            for (int i = 0; i < r.nstreams; i++)
+                for (int k = 0; k < r.streams[i].nents; k++) refuse(s, &r.streams[i].ents[k]);
         } else snprintf(msg, sizeof msg, "forced failure %d\n", forced);
     } else if (status == 204) {
         uint64_t total = 0;
@@ -776,6 +796,8 @@ void lr_stop(lr_server *s) {
     MHD_stop_daemon(s->d);
     for (size_t i = 0; i < s->nstreams; i++) free(s->streams[i].labels);
     for (size_t i = 0; i < s->nents; i++) free(s->ents[i].line), free(s->ents[i].meta);
+    for (size_t i = 0; i < s->nrefused; i++) free(s->refused[i]);
+    free(s->refused);
     free(s->streams);
     free(s->ents);
     free(s->set);
@@ -795,6 +817,18 @@ void lr_fail_percent(lr_server *s, int status, int percent, unsigned seed) {
     s->fail_pct_status = status;
     s->fail_pct = percent;
     s->seed = seed;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void lr_invalid_percent(lr_server *s, int percent) {
+    pthread_mutex_lock(&s->mu);
+    s->invalid_pct = percent;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void lr_each_refused(lr_server *s, void (*fn)(void *ctx, const char *line), void *ctx) {
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nrefused; i++) fn(ctx, s->refused[i]);
     pthread_mutex_unlock(&s->mu);
 }
 

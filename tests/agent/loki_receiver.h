@@ -66,10 +66,15 @@ void lr_stop(lr_server *s);
 void lr_fail_next(lr_server *s, int status, int count);
 /* From now on, percent of push requests answer `status` (random, seeded). */
 void lr_fail_percent(lr_server *s, int status, int percent, unsigned seed);
+/* From now on, percent of push requests answer 400 with every entry refused. */
+void lr_invalid_percent(lr_server *s, int percent);
 /* The next `count` requests (or percent of them, if count < 0) wait ms before answering. */
 void lr_stall(lr_server *s, int ms, int count, int percent);
 lr_stats lr_get_stats(lr_server *s);
 /* Visits stored entries in arrival order (keep_lines only), under the lock. */
 void lr_each(lr_server *s, void (*fn)(void *ctx, const lr_entry *e), void *ctx);
+
+/* Visits the lines of refused entries (400s; keep_lines only). */
+void lr_each_refused(lr_server *s, void (*fn)(void *ctx, const char *line), void *ctx);
 
 #endif
