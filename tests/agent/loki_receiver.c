@@ -571,7 +571,7 @@ static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t 
                 ignored++;
                 refuse(s, e);
                 if (!*why)
-                    snprintf(why, whylen, "entry with timestamp %lld ignored, reason: '%s' for stream: %s",
+                    snprintf(why, whylen, "entry with timestamp %lld ignored, reason: '%s' for stream: %.200s",
                              (long long)e->ts, reason, key);
                 continue;
             }
