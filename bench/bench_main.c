@@ -40,7 +40,8 @@ static void usage(void) {
             "  --sleep          pause with nanosleep instead of spinning on the TSC\n"
             "  --warmup N       untimed calls per thread first (default 2000)\n"
             "  --tput-threads N producer threads in the throughput run (default 1)\n"
-            "  --dir DIR        scratch directory for output files (default $TMPDIR or /tmp)\n");
+            "  --dir DIR        scratch directory for output files (default $TMPDIR or /tmp)\n"
+            "  --keep           keep the output files\n");
 }
 
 /* --only: a token names a workload or is a prefix of peer names; with no
@@ -209,6 +210,7 @@ int main(int argc, char **argv) {
     o.tput_threads = 1;
     o.pace = (bench_pace){1, 2000, 0, 1};
     const char *only = NULL;
+    int keep = 0; /* --keep: leave the output files for inspection */
     const char *tmp = getenv("TMPDIR");
     snprintf(o.dir, sizeof o.dir, "%s/trail-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     for (int i = 1; i < argc; i++) {
@@ -223,6 +225,7 @@ int main(int argc, char **argv) {
         else if (ARG("--burst")) o.pace.burst = (uint32_t)atoi(v);
         else if (ARG("--pause-ns")) o.pace.pause_ns = (uint32_t)atoi(v);
         else if (!strcmp(a, "--sleep")) o.pace.spin = 0;
+        else if (!strcmp(a, "--keep")) keep = 1;
         else if (ARG("--tput-threads")) o.tput_threads = atoi(v);
         else if (ARG("--dir")) { snprintf(o.dir, sizeof o.dir, "%s/trail-bench.XXXXXX", v); }
         else { usage(); return 2; }
@@ -273,7 +276,7 @@ int main(int argc, char **argv) {
                 r->threads = o.thread_cfgs[t];
                 snprintf(path, sizeof path, "%s/%s-lat%d.jsonl", o.dir, p->name, r->threads);
                 bench_run_forked(bench_latency_run, p, &o, r->threads, path, r);
-                unlink(path);
+                if (!keep) unlink(path);
                 failures += r->rc != 0;
                 print_latency_row(table, r);
                 fflush(table);
@@ -294,13 +297,13 @@ int main(int argc, char **argv) {
             r->threads = o.tput_threads;
             snprintf(path, sizeof path, "%s/%s-tput.jsonl", o.dir, p->name);
             bench_run_forked(bench_throughput_run, p, &o, r->threads, path, r);
-            unlink(path);
+            if (!keep) unlink(path);
             failures += r->rc != 0;
             print_tput_row(table, r);
             fflush(table);
         }
     }
-    rmdir(o.dir);
+    if (!keep) rmdir(o.dir);
     print_targets(table, results, nres);
     if (o.json) print_json(stdout, &o, results, nres);
     return failures ? 1 : 0;
