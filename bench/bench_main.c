@@ -82,9 +82,9 @@ static void print_latency_row(FILE *f, const bench_result *r) {
                 r->signal ? ", signal " : "", r->signal);
         return;
     }
-    fprintf(f, "%-21s %3d %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %9llu %8.1f\n", r->peer, r->threads,
+    fprintf(f, "%-21s %3d %9.1f %9.1f %9.1f %9.1f %10.1f %9.1f %8llu %8llu %8.1f\n", r->peer, r->threads,
             r->lat.p50, r->lat.p99, r->lat.p999, r->lat.p9999, r->lat.max, r->lat.mean,
-            (unsigned long long)r->dropped, (double)r->rss_kb / 1024.0);
+            (unsigned long long)r->dropped, (unsigned long long)r->blocked, (double)r->rss_kb / 1024.0);
 }
 
 static void print_tput_row(FILE *f, const bench_result *r) {
@@ -98,9 +98,9 @@ static void print_tput_row(FILE *f, const bench_result *r) {
     }
     double lps = r->total_s > 0 ? (double)r->entries / r->total_s : 0;
     double plps = r->producer_s > 0 ? (double)r->entries / r->producer_s : 0;
-    fprintf(f, "%-21s %3d %12.0f %12.0f %10llu %10llu %8llu %6.0f %8.1f%s\n", r->peer, r->threads, lps,
+    fprintf(f, "%-21s %3d %12.0f %12.0f %10llu %10llu %8llu %8llu %6.0f %8.1f%s\n", r->peer, r->threads, lps,
             plps, (unsigned long long)r->entries, (unsigned long long)r->lines,
-            (unsigned long long)r->dropped, r->lines ? (double)r->bytes / (double)r->lines : 0,
+            (unsigned long long)r->dropped, (unsigned long long)r->blocked, r->lines ? (double)r->bytes / (double)r->lines : 0,
             (double)r->rss_kb / 1024.0, r->rc ? "  (error)" : "");
 }
 
@@ -263,8 +263,8 @@ int main(int argc, char **argv) {
 
     if (selected(only, "latency", 1)) {
         fprintf(table, "\nproducer latency per call, ns (rdtscp; includes the timer's own cost, see 'timer')\n");
-        fprintf(table, "%-21s %3s %9s %9s %9s %9s %10s %9s %9s %8s\n", "peer", "thr", "p50", "p99", "p99.9",
-                "p99.99", "max", "mean", "dropped", "RSS MiB");
+        fprintf(table, "%-21s %3s %9s %9s %9s %9s %10s %9s %8s %8s %8s\n", "peer", "thr", "p50", "p99", "p99.9",
+                "p99.99", "max", "mean", "dropped", "blocked", "RSS MiB");
         for (int t = 0; t < o.n_thread_cfgs; t++)
             for (size_t k = 0; k < N_PEERS; k++) {
                 const bench_peer *p = all_peers[k];
@@ -285,8 +285,8 @@ int main(int argc, char **argv) {
     if (selected(only, "throughput", 1)) {
         fprintf(table, "\nthroughput: %llu entries, %d producer thread(s), until on disk (flush + fsync)\n",
                 (unsigned long long)o.lines, o.tput_threads);
-        fprintf(table, "%-21s %3s %12s %12s %10s %10s %8s %6s %8s\n", "peer", "thr", "lines/s", "producer/s",
-                "entries", "in file", "dropped", "B/line", "RSS MiB");
+        fprintf(table, "%-21s %3s %12s %12s %10s %10s %8s %8s %6s %8s\n", "peer", "thr", "lines/s", "producer/s",
+                "entries", "in file", "dropped", "blocked", "B/line", "RSS MiB");
         for (size_t k = 0; k < N_PEERS; k++) {
             const bench_peer *p = all_peers[k];
             if (p == &bench_peer_empty || !selected(only, p->name, 0)) continue;
