@@ -60,6 +60,7 @@ typedef int (*bench_case_fn)(const bench_peer *p, const bench_opts *o, int threa
 void bench_run_forked(bench_case_fn fn, const bench_peer *p, const bench_opts *o, int threads,
                       const char *path, bench_result *r);
 
-double bench_now_s(void);
+/* The "render" workload: bench_trail_render in the calling process. */
+int bench_render_run(const bench_peer *p, const bench_opts *o, int threads, const char *path, bench_result *r);
 
 #endif

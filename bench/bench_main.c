@@ -34,7 +34,7 @@ static void usage(void) {
             "  --count N        timed calls per producer thread (default 200000)\n"
             "  --lines N        entries in the throughput run (default 2000000)\n"
             "  --only LIST      peers (prefix: trail, spdlog-async, fprintf, timer) and/or\n"
-            "                   workloads (latency, throughput), comma-separated\n"
+            "                   workloads (latency, throughput, render), comma-separated\n"
             "  --burst N        timed calls between pauses (default 1)\n"
             "  --pause-ns N     pause after each burst so async backends keep up (default 2000)\n"
             "  --sleep          pause with nanosleep instead of spinning on the TSC\n"
@@ -51,7 +51,7 @@ static int token_match(const char *only, const char *name, int is_kind, int *see
     snprintf(buf, sizeof buf, "%s", only);
     int match = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int kind_tok = !strcmp(t, "latency") || !strcmp(t, "throughput");
+        int kind_tok = !strcmp(t, "latency") || !strcmp(t, "throughput") || !strcmp(t, "render");
         if (kind_tok != is_kind) continue;
         *seen_class = 1;
         if (is_kind ? !strcmp(t, name) : !strncmp(t, name, strlen(t))) match = 1;
@@ -130,7 +130,10 @@ static void print_json(FILE *f, const bench_opts *o, const bench_result *rs, siz
                 r->signal, r->rss_kb, (unsigned long long)r->dropped, (unsigned long long)r->blocked,
                 (unsigned long long)r->entries, (unsigned long long)r->lines,
                 (unsigned long long)r->bytes);
-        if (!strcmp(r->kind, "latency"))
+        if (!strcmp(r->kind, "render"))
+            fprintf(f, ",\"seconds\":%.4f,\"lines_per_s\":%.0f", r->total_s,
+                    r->total_s > 0 ? (double)r->entries / r->total_s : 0);
+        else if (!strcmp(r->kind, "latency"))
             fprintf(f, ",\"ns\":{\"p50\":%.2f,\"p99\":%.2f,\"p99.9\":%.2f,\"p99.99\":%.2f,\"max\":%.1f,"
                        "\"mean\":%.2f,\"samples\":%llu}",
                     r->lat.p50, r->lat.p99, r->lat.p999, r->lat.p9999, r->lat.max, r->lat.mean,
@@ -256,7 +259,7 @@ int main(int argc, char **argv) {
             o.pace.spin ? "spin" : "sleep",
             (unsigned long long)o.lines, o.dir);
 
-    bench_result results[N_PEERS * (BENCH_MAX_THREAD_CFGS + 1)];
+    bench_result results[N_PEERS * (BENCH_MAX_THREAD_CFGS + 1) + 1];
     size_t nres = 0;
     char path[300];
     int failures = 0;
@@ -302,6 +305,21 @@ int main(int argc, char **argv) {
             print_tput_row(table, r);
             fflush(table);
         }
+    }
+    if (selected(only, "render", 1) && selected(only, "trail-async", 0)) {
+        bench_result *r = &results[nres++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->peer, sizeof r->peer, "trail-json-formatter");
+        snprintf(r->kind, sizeof r->kind, "render");
+        r->threads = 1;
+        bench_run_forked(bench_render_run, &bench_peer_trail_sync, &o, 1, NULL, r);
+        failures += r->rc != 0;
+        if (r->rc)
+            fprintf(table, "\nrender: failed: %s\n", strerror(-r->rc));
+        else
+            fprintf(table, "\nrender (JSON formatter alone, %llu entries, no I/O): %.0f lines/s, %.1f ns/line\n",
+                    (unsigned long long)r->entries, (double)r->entries / r->total_s,
+                    r->total_s * 1e9 / (double)r->entries);
     }
     if (!keep) rmdir(o.dir);
     print_targets(table, results, nres);

@@ -49,6 +49,12 @@ extern const bench_peer bench_peer_spdlog_sync;
 extern const bench_peer bench_peer_trail_async;
 extern const bench_peer bench_peer_trail_sync;
 
+/* libtrail's JSON formatter alone on the benchmark's entry, n times:
+ * seconds taken, negative on error (the backend's rendering ceiling). */
+double bench_trail_render(uint64_t n);
+/* Monotonic seconds. */
+double bench_now_s(void);
+
 /* Static fields every peer writes, so lines carry the same data: filled
  * once by the harness before any peer opens. */
 typedef struct bench_static_fields {
