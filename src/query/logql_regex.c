@@ -24,8 +24,11 @@ static int grow(char **b, size_t *cap, size_t need) {
     return 0;
 }
 
-/* Translates src into ERE text (malloc'd). Sets *icase for a leading (?i). */
-static char *translate(const char *src, int anchored, int *icase) {
+/* Translates src into ERE text (malloc'd). Sets *icase for a leading (?i).
+ * Rejects what RE2 rejects and what makes glibc's regcomp explode in memory:
+ * a quantifier on a quantifier (`a**`, `a+*`) and counted repetitions over
+ * 1000 in total (glibc copies the sub-expression once per count). */
+static char *translate(const char *src, int anchored, int *icase, const char **why) {
     size_t n = strlen(src), cap = n * 4 + 16, o = 0;
     char *b = malloc(cap);
     if (!b) return NULL;
@@ -38,9 +41,42 @@ static char *translate(const char *src, int anchored, int *icase) {
         b[o++] = '^';
         b[o++] = '(';
     }
-    int in_class = 0;
+    int in_class = 0, last_quant = 0;
+    long counted = 0;
+    *why = NULL;
+    if (n > 4096) { *why = "regex longer than 4096 bytes"; free(b); return NULL; }
     for (const char *p = src; *p; p++) {
         if (grow(&b, &cap, o + 32) < 0) { free(b); return NULL; }
+        if (!in_class && (*p == '*' || *p == '+' || *p == '?' || *p == '{')) {
+            if (*p == '{') {
+                char *e;
+                long lo = strtol(p + 1, &e, 10), hi = lo;
+                if (e != p + 1 && *e == ',') hi = e[1] == '}' ? lo : strtol(e + 1, &e, 10);
+                if (lo > 1000 || hi > 1000) { *why = "bad repetition count (max 1000)"; free(b); return NULL; }
+                counted += hi > lo ? hi : lo;
+                if (counted > 1000) { *why = "too many counted repetitions (max 1000 in total)"; free(b); return NULL; }
+            }
+            if (last_quant && !(*p == '?' && last_quant == 1)) {
+                *why = "bad repetition operator (a quantifier on a quantifier)";
+                free(b);
+                return NULL;
+            }
+            last_quant = last_quant ? 2 : 1;
+            if (*p == '{') {
+                const char *close = strchr(p, '}');
+                if (close) {
+                    size_t l = (size_t)(close - p) + 1;
+                    if (grow(&b, &cap, o + l + 32) < 0) { free(b); return NULL; }
+                    memcpy(b + o, p, l);
+                    o += l;
+                    p = close;
+                    if (p[1] == '?') p++; /* lazy: same as greedy for matching */
+                    continue;
+                }
+            }
+        } else {
+            last_quant = 0;
+        }
         if (*p == '\\' && p[1]) {
             const char *rep = NULL;
             switch (p[1]) {
@@ -85,8 +121,9 @@ static char *translate(const char *src, int anchored, int *icase) {
             p += 2;
             continue;
         }
-        if ((*p == '*' || *p == '+' || *p == '?' || *p == '}') && p[1] == '?') {
-            b[o++] = *p++;
+        if ((*p == '*' || *p == '+' || *p == '?') && p[1] == '?') {
+            b[o++] = *p++; /* lazy: same as greedy for matching */
+            last_quant = 2;
             continue;
         }
         b[o++] = *p;
@@ -101,9 +138,10 @@ static char *translate(const char *src, int anchored, int *icase) {
 
 int tq_regex_compile(tq_regex *r, const char *src, int anchored, char *err, size_t errlen) {
     int icase = 0;
-    char *ere = translate(src, anchored, &icase);
+    const char *why;
+    char *ere = translate(src, anchored, &icase, &why);
     if (!ere) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "invalid regex \"%.60s\": %s", src, why ? why : "out of memory");
         return -1;
     }
     int rc = regcomp(&r->re, ere, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));

@@ -182,6 +182,14 @@ TEST(deep_nesting_is_rejected_not_crashing) {
     CHECK_CONTAINS(parse_err(q), "nested too deeply");
 }
 
+TEST(hostile_regexes_are_rejected) {
+    CHECK_STR(parse_err("{a=~\"x**\"}"),
+              "parse error at line 1, col 5: invalid regex \"x**\": bad repetition operator (a quantifier on a quantifier)");
+    CHECK_CONTAINS(parse_err("{a=\"b\"} |~ \"(a{900}){900}\""), "too many counted repetitions");
+    CHECK_CONTAINS(parse_err("{a=\"b\"} |~ \"a{5000}\""), "bad repetition count");
+    tq_query_free(parse_ok("{a=~\"x+?y{2,3}z*?\"} |~ \"\\\\*\\\\+\""));
+}
+
 TEST(regex_translation) {
     /* RE2 spellings that POSIX lacks are accepted. */
     tq_query_free(parse_ok("{a=~\"(?i)err.*\", b=~\"\\\\d+\", c=~\"(?:x|y)\\\\s\\\\w*?\"}"));
