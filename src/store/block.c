@@ -3,6 +3,7 @@
  * bloom filter) that lets readers skip it without decompressing.
  * Byte layout: docs/store.md. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -28,7 +29,7 @@ typedef struct keyset {
 static void keyset_add(keyset *k, uint64_t h) {
     if (!h) h = 1;
     if ((k->n + 1) * 2 > k->cap) {
-        uint32_t cap = k->cap ? k->cap * 2 : 4096;
+        uint32_t cap = k->cap ? k->cap * 2 : 16384;
         uint64_t *v = calloc(cap, sizeof *v);
         if (!v) abort();
         for (uint32_t i = 0; i < k->cap; i++) {
@@ -54,17 +55,18 @@ static void add_token(void *ctx, const char *t, size_t n) {
     keyset_add(ctx, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, n));
 }
 
-static inline void bloom_pos(uint64_t h, uint32_t log2, uint32_t i, uint64_t *pos) {
-    uint64_t b = st_mix64(h) | 1;
-    *pos = (h + (uint64_t)i * b) >> (64 - log2);
+/* Bit i of a bloom of m bits for key hash h: double hashing, mapped onto
+ * [0, m) by a multiply-shift (m need not be a power of two). */
+static inline uint32_t bloom_pos(uint64_t h, uint32_t m, uint32_t i) {
+    uint64_t x = h + (uint64_t)i * ((h >> 29 | h << 35) | 1);
+    return (uint32_t)(((x >> 32) * (uint64_t)m) >> 32);
 }
 
 bool st_bloom_has(const st_block *b, uint64_t h) {
     if (!h) h = 1;
-    if (!b->bloom_log2) return true;
+    if (!b->bloom_bits) return true;
     for (uint32_t i = 0; i < b->bloom_k; i++) {
-        uint64_t pos;
-        bloom_pos(h, b->bloom_log2, i, &pos);
+        uint32_t pos = bloom_pos(h, b->bloom_bits, i);
         if (!(b->bloom[pos >> 3] & (1u << (pos & 7)))) return false;
     }
     return true;
@@ -100,8 +102,8 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     for (size_t i = 0; i < n; i++)
         if (ns == 0 || ids[ns - 1] != ids[i]) ids[ns++] = ids[i];
 
-    /* raw columns */
-    st_buf a = {0}, lines = {0}, idb = {0};
+    /* raw columns: A (varints), lines, C (ids not found in their line) */
+    st_buf a = {0}, idb = {0};
     keyset keys = {0};
     uint64_t line_bytes = 0;
     int64_t prev = n ? e[0].ts : 0;
@@ -110,7 +112,6 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
         prev = e[i].ts;
         st_buf_varint(&a, stream_index(ids, ns, e[i].stream_id));
         st_buf_varint(&a, e[i].line_len);
-        st_buf_put(&lines, e[i].line, e[i].line_len);
         line_bytes += e[i].line_len;
         for (int k = 0; k < 3; k++) {
             if (e[i].id_len[k] == ST_ID_ABSENT) {
@@ -118,26 +119,35 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
                 continue;
             }
             st_buf_varint(&a, (uint64_t)e[i].id_len[k] + 1);
-            st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
+            /* ids usually appear verbatim in their line: refer to it */
+            const char *at = e[i].id_len[k] ? memmem(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]) : NULL;
+            if (at) {
+                st_buf_varint(&a, (uint64_t)(at - e[i].line) + 1);
+            } else {
+                st_buf_varint(&a, 0);
+                st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
+            }
             keyset_add(&keys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
         }
         st_tokens(e[i].line, e[i].line_len, add_token, &keys);
     }
     st_buf raw = {0};
+    st_buf_reserve(&raw, 12 + a.len + line_bytes + idb.len);
     st_buf_u32(&raw, (uint32_t)a.len);
-    st_buf_u32(&raw, (uint32_t)lines.len);
+    st_buf_u32(&raw, (uint32_t)line_bytes);
     st_buf_u32(&raw, (uint32_t)idb.len);
     st_buf_put(&raw, a.p, a.len);
-    st_buf_put(&raw, lines.p, lines.len);
+    for (size_t i = 0; i < n; i++) st_buf_put(&raw, e[i].line, e[i].line_len);
     st_buf_put(&raw, idb.p, idb.len);
     st_buf_free(&a);
-    st_buf_free(&lines);
     st_buf_free(&idb);
 
-    /* bloom */
-    uint32_t log2 = 9;
-    while (((uint64_t)1 << log2) < (uint64_t)keys.n * ST_BLOOM_BITS_PER_KEY && log2 < 30) log2++;
-    size_t bloom_bytes = ((size_t)1 << log2) / 8;
+    /* bloom: ST_BLOOM_BITS_PER_KEY bits per distinct key, a multiple of 64 */
+    uint64_t bits64 = ((uint64_t)keys.n * ST_BLOOM_BITS_PER_KEY + 63) / 64 * 64;
+    if (bits64 < 512) bits64 = 512;
+    if (bits64 > (1u << 30)) bits64 = 1u << 30;
+    uint32_t bits = (uint32_t)bits64;
+    size_t bloom_bytes = bits / 8;
 
     /* record: prefix, meta, data */
     size_t start = out->len;
@@ -152,7 +162,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     st_buf_u64(out, line_bytes);
     st_buf_u32(out, ns);
     st_buf_put(out, ids, ns * sizeof *ids);
-    st_buf_u32(out, log2);
+    st_buf_u32(out, bits);
     st_buf_u32(out, ST_BLOOM_K);
     st_buf_reserve(out, bloom_bytes);
     uint8_t *bloom = out->p + out->len;
@@ -160,8 +170,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     for (uint32_t i = 0; i < keys.cap; i++) {
         if (!keys.v[i]) continue;
         for (uint32_t k = 0; k < ST_BLOOM_K; k++) {
-            uint64_t pos;
-            bloom_pos(keys.v[i], log2, k, &pos);
+            uint32_t pos = bloom_pos(keys.v[i], bits, k);
             bloom[pos >> 3] |= (uint8_t)(1u << (pos & 7));
         }
     }
@@ -176,6 +185,8 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     if (ZSTD_isError(z)) abort(); /* only on a bad context or bound: a bug */
     uint8_t *data = out->p + out->len;
     out->len += z;
+    if (getenv("STORE_BLOCK_DEBUG"))
+        fprintf(stderr, "block n=%zu raw=%zu keys=%u bloom=%zu data=%zu\n", n, raw.len, keys.n, bloom_bytes, z);
     st_buf_free(&raw);
 
     uint8_t *pre = out->p + start;
@@ -206,11 +217,10 @@ st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off) {
     if ((uint64_t)ns * 8 > (uint64_t)(end - m - 44)) return NULL;
     const uint8_t *q = m + 44 + (size_t)ns * 8;
     if (end - q < 8) return NULL;
-    uint32_t log2 = st_get32(q), k = st_get32(q + 4);
+    uint32_t bits = st_get32(q), k = st_get32(q + 4);
     q += 8;
-    if (log2 < 3 || log2 > 30 || k < 1 || k > 32 || (uint64_t)(end - q) != ((uint64_t)1 << log2) / 8)
-        return NULL;
-    size_t bloom_bytes = ((size_t)1 << log2) / 8;
+    if (bits % 64 || bits > (1u << 30) || k < 1 || k > 32 || (uint64_t)(end - q) != bits / 8) return NULL;
+    size_t bloom_bytes = bits / 8;
     st_block *b = malloc(sizeof *b + (size_t)ns * 8 + bloom_bytes);
     if (!b) abort();
     b->seq = st_get64(m);
@@ -222,7 +232,7 @@ st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off) {
     b->nstreams = ns;
     b->streams = (uint64_t *)(b + 1);
     memcpy(b->streams, m + 44, (size_t)ns * 8);
-    b->bloom_log2 = log2;
+    b->bloom_bits = bits;
     b->bloom_k = k;
     b->bloom = (uint8_t *)(b->streams + ns);
     memcpy(b->bloom, q, bloom_bytes);
@@ -276,6 +286,7 @@ int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **rawp, st_e
         e[i].line_len = (uint32_t)ll;
         lines += ll;
         for (int k = 0; k < 3; k++) {
+            uint64_t where;
             if (!st_varint(&a, aend, &il)) goto bad;
             if (il == 0) {
                 e[i].id_len[k] = ST_ID_ABSENT;
@@ -283,8 +294,14 @@ int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **rawp, st_e
                 continue;
             }
             il--;
-            if (il > ST_MAX_ID || il > (uint64_t)(iend - ids)) goto bad;
+            if (il > ST_MAX_ID || !st_varint(&a, aend, &where)) goto bad;
             e[i].id_len[k] = (uint16_t)il;
+            if (where) { /* inside the entry's line */
+                if (where - 1 > e[i].line_len || il > e[i].line_len - (where - 1)) goto bad;
+                e[i].id[k] = e[i].line + (where - 1);
+                continue;
+            }
+            if (il > (uint64_t)(iend - ids)) goto bad;
             e[i].id[k] = ids;
             ids += il;
         }

@@ -249,10 +249,12 @@ int trail_store_refresh(trail_store *s);
 /* ------------------------------------------------------------ tokens */
 
 /* The line-token rule of the token bloom: a token is a maximal run of bytes
- * in [A-Za-z0-9] or >= 0x80, at least 3 bytes long; case matters.
+ * in [A-Za-z0-9] or >= 0x80, at least 3 bytes long, not only digits, and
+ * not a JSON object key (directly followed by `":`); case matters.
  * trail_store_filter_tokens() gives the tokens that any line CONTAINING the
  * substring s must have as whole tokens: those inside s bounded on both
- * sides by a non-token byte of s (e.g. "id=ab12-cd34-ef56" gives "ab12" and
+ * sides by a non-token byte of s, not only digits, and not followed by `"`
+ * then `:` or the end of s (e.g. "id=ab12-cd34-ef56" gives "ab12" and
  * "cd34": "id" is too short and "ef56" may continue in the line).
  * Use them as TRAIL_STORE_KEY_TOKEN keys for a `|= "s"` line filter. Calls
  * fn for each (not NUL-terminated); returns how many. */

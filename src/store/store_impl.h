@@ -71,7 +71,7 @@ typedef struct st_block {
     uint64_t line_bytes;
     uint32_t nstreams;
     uint64_t *streams;        /* sorted */
-    uint32_t bloom_log2;      /* bloom has 1 << bloom_log2 bits */
+    uint32_t bloom_bits;      /* a multiple of 64; 0 = no bloom (matches anything) */
     uint32_t bloom_k;
     uint8_t *bloom;
 } st_block;

@@ -63,9 +63,13 @@ static inline uint64_t st_mix64(uint64_t x) {
     return x;
 }
 
-/* The bloom key of a (kind, value): kind is a trail_store_key_kind char. */
+/* The bloom key of a (kind, value): kind is a trail_store_key_kind char.
+ * CRC32C (one instruction per 8 bytes) widened by a bijective mix: bloom
+ * keys are short and many, and 32 bits plus the length is plenty to tell
+ * the few thousand keys of one block apart. On disk: do not change. */
 static inline uint64_t st_key_hash(char kind, const void *v, size_t n) {
-    return st_hash64(v, n, 0x7472616c00000000ULL | (uint8_t)kind);
+    uint32_t c = st_crc32c(0x7472616cu ^ (uint8_t)kind, v, n);
+    return st_mix64(((uint64_t)n << 32 | c) ^ ((uint64_t)(uint8_t)kind << 56));
 }
 
 /* File helpers: 0 or -errno. */

@@ -11,13 +11,27 @@ static inline bool tok_byte(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
+static unsigned char tok_table[256]; /* 1 token byte, 2 token byte that is not a digit */
+__attribute__((constructor)) static void tok_init(void) {
+    for (int c = 0; c < 256; c++) tok_table[c] = tok_byte((unsigned char)c) ? (c >= '0' && c <= '9' ? 1 : 2) : 0;
+}
+
+/* A JSON object key ("key":) is not indexed: keys repeat in every line and
+ * say nothing a query filters on. */
+static inline bool json_key_end(const unsigned char *p, const unsigned char *end) {
+    return end - p >= 2 && p[0] == '"' && p[1] == ':';
+}
+
 void st_tokens(const char *s, size_t n, st_tok_fn fn, void *ctx) {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        while (p < end && !tok_byte(*p)) p++;
+        while (p < end && !tok_table[*p]) p++;
         const unsigned char *t = p;
-        while (p < end && tok_byte(*p)) p++;
-        if (p - t >= MIN_TOKEN) fn(ctx, (const char *)t, (size_t)(p - t));
+        unsigned kind = 0;
+        while (p < end && tok_table[*p]) kind |= tok_table[*p++];
+        /* numbers are not indexed: they are many, unique, and better
+         * queried through fields (| status >= 500) */
+        if (p - t >= MIN_TOKEN && (kind & 2) && !json_key_end(p, end)) fn(ctx, (const char *)t, (size_t)(p - t));
     }
 }
 
@@ -27,9 +41,12 @@ size_t trail_store_filter_tokens(const char *s, size_t n, trail_store_token_fn f
     while (p < end) {
         while (p < end && !tok_byte(*p)) p++;
         const unsigned char *t = p;
-        while (p < end && tok_byte(*p)) p++;
-        /* bounded on both sides by a non-token byte of s itself */
-        if (t > (const unsigned char *)s && p < end && p - t >= MIN_TOKEN) {
+        bool digits_only = true;
+        for (; p < end && tok_byte(*p); p++) digits_only &= *p >= '0' && *p <= '9';
+        /* bounded on both sides by a non-token byte of s itself, and not
+         * possibly a JSON key (followed by `"` then `:` or the end of s) */
+        bool maybe_key = p < end && *p == '"' && (end - p < 2 || p[1] == ':');
+        if (t > (const unsigned char *)s && p < end && p - t >= MIN_TOKEN && !maybe_key && !digits_only) {
             if (fn) fn(ctx, (const char *)t, (size_t)(p - t));
             count++;
         }

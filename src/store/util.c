@@ -2,7 +2,6 @@
  * the 64-bit hash, and EINTR-safe file I/O. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -69,10 +68,9 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uin
 }
 #endif
 
-static int crc_mode; /* 1 soft, 2 hw */
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static int crc_mode; /* 1 soft, 2 hw; set before main() */
 
-static void crc_init(void) {
+__attribute__((constructor)) static void crc_init(void) {
     crc_table_init();
     crc_mode = 1;
 #if defined(__x86_64__)
@@ -82,7 +80,6 @@ static void crc_init(void) {
 }
 
 uint32_t st_crc32c(uint32_t crc, const void *p, size_t n) {
-    pthread_once(&crc_once, crc_init);
     int mode = crc_mode;
     crc = ~crc;
 #if defined(__x86_64__)

@@ -106,7 +106,7 @@ TEST(stream_matcher_and_request_id) {
     trail_store *s = ts_open(dir(), TRAIL_STORE_NO_FSYNC, &c);
     for (int i = 0; i < 2000; i++) {
         char line[128], rid[32];
-        snprintf(rid, sizeof rid, "req-%04d", i / 4);
+        snprintf(rid, sizeof rid, "req-x%04d", i / 4);
         snprintf(line, sizeof line, "{\"message\":\"step %d\",\"request_id\":\"%s\"}", i, rid);
         CHECK_INT(ts_put(s, "app", i % 2 ? "worker" : "api", "info", i * SEC, line, NULL), ==, 1);
     }
@@ -117,16 +117,16 @@ TEST(stream_matcher_and_request_id) {
     for (size_t i = 0; i < g.n; i++) CHECK_STR(g.v[i].service, "worker");
     ts_free(&g);
     /* request id extracted from the line; other blocks skipped by bloom */
-    trail_store_key k = {TRAIL_STORE_KEY_REQUEST_ID, "req-0123", 8};
+    trail_store_key k = {TRAIL_STORE_KEY_REQUEST_ID, "req-x0123", 9};
     trail_store_query q2 = {.keys = &k, .nkeys = 1};
     g = ts_collect(s, &q2);
     CHECK_INT(g.n, ==, 4);
-    for (size_t i = 0; i < g.n; i++) CHECK_STR(g.v[i].rid, "req-0123");
+    for (size_t i = 0; i < g.n; i++) CHECK_STR(g.v[i].rid, "req-x0123");
     CHECK(g.skipped > 20);
     CHECK(g.read <= 3);
     ts_free(&g);
     /* token keys skip blocks too */
-    trail_store_key t = {TRAIL_STORE_KEY_TOKEN, "0123", 4};
+    trail_store_key t = {TRAIL_STORE_KEY_TOKEN, "x0123", 5};
     trail_store_query q3 = {.keys = &t, .nkeys = 1};
     g = ts_collect(s, &q3);
     CHECK(g.n >= 4);
@@ -149,6 +149,11 @@ TEST(filter_tokens_rule) {
     CHECK_INT(trail_store_filter_tokens(" connection refused ", 20, tok, out), ==, 2);
     CHECK_STR(out, "connection|refused|");
     CHECK_INT(trail_store_filter_tokens("abc", 3, tok, out), ==, 0);
+    out[0] = 0; /* numbers and JSON keys are not indexed */
+    const char *f1 = " 12345 \"level\":\"error\"", *f2 = " 12345 \"level\":\"error\" ";
+    CHECK_INT(trail_store_filter_tokens(f1, strlen(f1), tok, out), ==, 0);
+    CHECK_INT(trail_store_filter_tokens(f2, strlen(f2), tok, out), ==, 1);
+    CHECK_STR(out, "error|");
 }
 
 TEST(bad_arguments) {
