@@ -138,7 +138,7 @@ static char *translate(const char *src, int anchored, int *icase, const char **w
 
 int tq_regex_compile(tq_regex *r, const char *src, int anchored, char *err, size_t errlen) {
     int icase = 0;
-    const char *why;
+    const char *why = NULL;
     char *ere = translate(src, anchored, &icase, &why);
     if (!ere) {
         snprintf(err, errlen, "invalid regex \"%.60s\": %s", src, why ? why : "out of memory");
