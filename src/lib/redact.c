@@ -7,9 +7,11 @@
  * them: it builds replacements in a scratch arena and points the entry (the
  * mutable copy the chain passes around) at them. The arena belongs to one
  * (thread, filter) pair and is reset the next time the same filter runs on
- * the same thread. A dispatch — filters, then formatting, then the write — is
- * single-threaded and finishes before that thread runs the filter again, so
- * the storage outlives every use of the entry. Several redact filters in one
+ * the same thread. A dispatch — filters, then formatting, then the write —
+ * is single-threaded and finishes before that thread runs the filter again,
+ * so the storage outlives every use of the entry. (Two arenas alternate,
+ * and an arena the incoming entry still points into is not emptied, so an
+ * entry filtered again by the same filter never reads overwritten output.) Several redact filters in one
  * chain get separate arenas (keyed by a filter id that is never reused), so
  * a later one does not clobber an earlier one's output. Arenas are freed
  * with their thread (pthread key destructor), or when the filter is freed
@@ -39,8 +41,9 @@ typedef struct chunk {
 typedef struct slot {
     uint64_t owner; /* filter id, 0 = free */
     uint64_t last_use;
-    chunk *chunks;  /* newest (largest) first */
-    trail_buf tmp;  /* staging for text rewrites */
+    chunk *chunks[2]; /* two arenas, used in turn; each newest (largest) chunk first */
+    int cur;          /* the arena of the current run */
+    trail_buf tmp;    /* staging for text rewrites */
 } slot;
 
 typedef struct scratch {
@@ -53,10 +56,11 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static uint64_t next_filter_id = 1;
 
 static void slot_release(slot *sl) {
-    for (chunk *c = sl->chunks, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
+    for (int a = 0; a < 2; a++)
+        for (chunk *c = sl->chunks[a], *n; c; c = n) {
+            n = c->next;
+            free(c);
+        }
     trail_buf_free(&sl->tmp);
     memset(sl, 0, sizeof *sl);
 }
@@ -82,9 +86,29 @@ static scratch *thread_scratch(int create) {
     return sc;
 }
 
+static int in_arena(const chunk *c, const void *p) {
+    for (; c && p; c = c->next)
+        if ((uintptr_t)p >= (uintptr_t)c->data && (uintptr_t)p < (uintptr_t)c->data + c->cap) return 1;
+    return 0;
+}
+
+static int fields_in_arena(const chunk *c, const trail_field *f, size_t n) {
+    if (in_arena(c, f)) return 1;
+    for (size_t i = 0; i < n; i++)
+        if ((f[i].type == TRAIL_T_STR || f[i].type == TRAIL_T_JSON) && in_arena(c, f[i].v.s)) return 1;
+    return 0;
+}
+
+/* Whether e still points into arena c: the same entry filtered again by
+ * the same filter. Then c must not be emptied under it. */
+static int entry_in_arena(const chunk *c, const trail_entry *e) {
+    return c && (in_arena(c, e->msg) || fields_in_arena(c, e->fields, e->nfields) ||
+                 fields_in_arena(c, e->ctx, e->nctx));
+}
+
 /* This thread's arena for filter id, emptied: what it held belonged to the
  * previous entry this filter rewrote on this thread. */
-static slot *slot_for(uint64_t id) {
+static slot *slot_for(uint64_t id, const trail_entry *e) {
     scratch *sc = thread_scratch(1);
     if (!sc) return NULL;
     slot *victim = &sc->s[0];
@@ -98,21 +122,25 @@ static slot *slot_for(uint64_t id) {
     victim->owner = id;
 found:
     victim->last_use = ++sc->tick;
+    /* Switch arenas: the other one holds the previous run's output, which
+     * may be this run's input (the same entry filtered twice). */
+    victim->cur ^= 1;
+    chunk *head = victim->chunks[victim->cur];
     /* Keep only the newest chunk (the biggest): steady state is one chunk, no malloc. */
-    if (victim->chunks) {
-        for (chunk *c = victim->chunks->next, *n; c; c = n) {
+    if (head && !entry_in_arena(head, e)) {
+        for (chunk *c = head->next, *n; c; c = n) {
             n = c->next;
             free(c);
         }
-        victim->chunks->next = NULL;
-        victim->chunks->used = 0;
+        head->next = NULL;
+        head->used = 0;
     }
     return victim;
 }
 
 static void *arena_alloc(slot *sl, size_t n) {
     n = (n + 15) & ~(size_t)15;
-    chunk *c = sl->chunks;
+    chunk *c = sl->chunks[sl->cur];
     if (!c || c->cap - c->used < n) {
         size_t cap = c ? c->cap * 2 : 4096;
         while (cap < n) cap *= 2;
@@ -121,7 +149,7 @@ static void *arena_alloc(slot *sl, size_t n) {
         nc->next = c;
         nc->cap = cap;
         nc->used = 0;
-        sl->chunks = c = nc;
+        sl->chunks[sl->cur] = c = nc;
     }
     void *p = c->data + c->used;
     c->used += n;
@@ -213,57 +241,72 @@ static size_t json_value_end(const char *s, size_t n, size_t i) {
         }
         return n;
     }
-    while (i < n && !strchr(",}] \t\r\n", s[i])) i++;
+    /* A scalar; up to the next separator, spaces included, so in malformed
+     * JSON "Bearer x" after a secret key goes as a whole. */
+    while (i < n && !strchr(",}]\r\n", s[i])) i++;
     return i;
 }
 
 /* Rewrites raw JSON: values under secret keys become the replacement string
- * (whole objects and arrays included); other strings are shape-scanned.
- * Malformed JSON is still scanned the same way (it is rendered as a string).
- * Returns the number of replacements; out gets the text only if > 0. */
+ * (whole objects and arrays included); the contents of every string (keys
+ * too) are shape-scanned with a JSON-escaped replacement; text between
+ * strings (numbers, or anything in malformed JSON, which is rendered as a
+ * string) is shape-scanned with a quoted replacement so valid JSON stays
+ * valid. Returns the number of replacements; out gets the text only if > 0. */
+typedef struct json_rw {
+    const char *s;
+    size_t copied;
+    long count;
+    trail_buf *out;
+} json_rw;
+
+/* Shape-scans s[a, b); on a match emits everything up to b, redacted. */
+static int json_region(json_rw *w, const trail__shape_cfg *cfg, size_t a, size_t b) {
+    if (b <= a) return 0;
+    size_t mark = w->out->len;
+    if (trail_buf_put(w->out, w->s + w->copied, a - w->copied)) return -ENOMEM;
+    long m = trail__redact_text(cfg, w->s + a, b - a, w->out);
+    if (m < 0) return -ENOMEM;
+    if (m == 0) {
+        w->out->len = mark;
+        return 0;
+    }
+    w->count += m;
+    w->copied = b;
+    return 0;
+}
+
 static long redact_json(const redactor *r, const char *s, size_t n, trail_buf *out) {
-    size_t copied = 0, i = 0, start = out->len;
-    long count = 0;
-    trail__shape_cfg inner = r->shapes;
+    json_rw w = {s, 0, 0, out};
+    size_t start = out->len, i = 0;
+    trail__shape_cfg inner = r->shapes, outer = r->shapes;
     inner.repl = r->inner_json_repl;
     inner.repl_len = r->inner_json_repl_len;
-    while (i < n) {
-        if (s[i] != '"') {
-            i++;
-            continue;
-        }
-        size_t end = json_string_end(s, n, i);
+    outer.repl = r->json_repl;
+    outer.repl_len = r->json_repl_len;
+    for (;;) {
+        const char *q = memchr(s + i, '"', n - i);
+        size_t qs = q ? (size_t)(q - s) : n;
+        if (json_region(&w, &outer, i, qs)) goto oom;
+        if (qs >= n) break;
+        size_t end = json_string_end(s, n, qs);
+        size_t cs = qs + 1, ce = end > cs && s[end - 1] == '"' ? end - 1 : end;
         size_t after = skip_ws(s, n, end);
-        if (after < n && s[after] == ':') { /* an object key */
-            if (secret_key(s + i + 1, end - i - 1 - (end > i + 1 && s[end - 1] == '"'), (void *)r)) {
-                size_t v = skip_ws(s, n, after + 1);
-                size_t ve = json_value_end(s, n, v);
-                if (trail_buf_put(out, s + copied, v - copied) || trail_buf_put(out, r->json_repl, r->json_repl_len))
-                    goto oom;
-                copied = i = ve;
-                count++;
-                continue;
-            }
-            i = end;
+        if (json_region(&w, &inner, cs, ce)) goto oom;
+        if (after < n && s[after] == ':' && secret_key(s + cs, ce - cs, (void *)r)) {
+            size_t v = skip_ws(s, n, after + 1);
+            size_t ve = json_value_end(s, n, v);
+            if (trail_buf_put(out, s + w.copied, v - w.copied) || trail_buf_put(out, r->json_repl, r->json_repl_len))
+                goto oom;
+            w.copied = i = ve;
+            w.count++;
             continue;
-        }
-        /* a string value: shape-scan its contents */
-        size_t cs = i + 1, ce = end > cs && s[end - 1] == '"' ? end - 1 : end;
-        size_t mark = out->len;
-        if (trail_buf_put(out, s + copied, cs - copied)) goto oom;
-        long m = trail__redact_text(&inner, s + cs, ce - cs, out);
-        if (m < 0) goto oom;
-        if (m > 0) {
-            count += m;
-            copied = ce;
-        } else {
-            out->len = mark;
         }
         i = end;
     }
-    if (count && trail_buf_put(out, s + copied, n - copied)) goto oom;
-    if (!count) out->len = start;
-    return count;
+    if (w.count && trail_buf_put(out, s + w.copied, n - w.copied)) goto oom;
+    if (!w.count) out->len = start;
+    return w.count;
 oom:
     out->len = start;
     return -ENOMEM;
@@ -319,7 +362,7 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
 
 static int redact_entry(trail_entry *e, void *ud) {
     const redactor *r = ud;
-    slot *sl = slot_for(r->id);
+    slot *sl = slot_for(r->id, e);
     if (!sl) {
         /* No scratch memory: nothing can be rewritten, and letting secrets
          * through is worse than losing the entry. */

@@ -72,6 +72,7 @@ static int scheme_at(const char *s, size_t n, size_t i, size_t *ms, size_t *me) 
         t++;
     }
     while (t < n && s[t] == '=') t++, mixed = 1;
+    if (t < n && s[t - 1] == '=' && is_token68((unsigned char)s[t])) return 0; /* "key=value", not padding */
     size_t len = t - k;
     if (len < 8 || (!mixed && len < 16)) return 0;
     *ms = k;

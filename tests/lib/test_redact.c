@@ -368,3 +368,34 @@ TEST(huge_and_hostile_input_is_linear) {
     free(s);
     trail_filter_free(f);
 }
+
+TEST(raw_json_outside_strings_and_in_keys) {
+    trail_filter *f = deflt();
+    trail_field fields[] = {TRAIL_JSON("p", "{\"n\": 4111111111111111, \"AKIAIOSFODNN7EXAMPLE\": 1}"),
+                            TRAIL_JSON("bad", "not json Bearer abcdef123456XYZ")};
+    trail_entry e = {0};
+    e.fields = fields;
+    e.nfields = 2;
+    f->fn(&e, f->ud);
+    char r[512];
+    render_fields(e.fields, e.nfields, r, sizeof r);
+    CHECK_STR(r, "p={\"n\": \"[REDACTED]\", \"[REDACTED]\": 1} bad=not json Bearer \"[REDACTED]\" ");
+    trail_filter_free(f);
+}
+
+TEST(same_filter_twice_on_its_own_output) {
+    trail_filter *f = deflt();
+    trail_field fields[] = {TRAIL_STR("note", "password=one Bearer abcdef123456XYZ"), TRAIL_STR("token", "t")};
+    trail_entry e = {0};
+    e.msg = "AKIAIOSFODNN7EXAMPLE";
+    e.msg_len = strlen(e.msg);
+    e.fields = fields;
+    e.nfields = 2;
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(f->fn(&e, f->ud), ==, 1);
+        CHECK(e.msg_len == 10 && memcmp(e.msg, "[REDACTED]", 10) == 0);
+        CHECK(e.fields[0].len == strlen("password=[REDACTED] Bearer [REDACTED]"));
+        CHECK(memcmp(e.fields[0].v.s, "password=[REDACTED] Bearer [REDACTED]", e.fields[0].len) == 0);
+    }
+    trail_filter_free(f);
+}
