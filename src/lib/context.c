@@ -92,7 +92,7 @@ static int check_key(const char *key, size_t *klen) {
 }
 
 int trail__ctx_put(struct trail_ctx *c, const char *key, const char *value, size_t vlen) {
-    size_t klen;
+    size_t klen = 0;
     int rc = check_key(key, &klen);
     if (rc) return rc;
     if (!value) return trail__ctx_del(c, key);
@@ -122,7 +122,7 @@ int trail__ctx_put(struct trail_ctx *c, const char *key, const char *value, size
 }
 
 int trail__ctx_del(struct trail_ctx *c, const char *key) {
-    size_t klen;
+    size_t klen = 0;
     int rc = check_key(key, &klen);
     if (rc) return rc;
     size_t start, end, vlen;
@@ -134,7 +134,7 @@ int trail__ctx_del(struct trail_ctx *c, const char *key) {
 }
 
 int trail__ctx_lookup(const struct trail_ctx *c, const char *key, const char **val, size_t *vlen) {
-    size_t klen;
+    size_t klen = 0;
     if (!key || !*key || (klen = strlen(key)) > 255) return -EINVAL;
     size_t start, end;
     const unsigned char *v;
