@@ -1,37 +1,138 @@
 #!/usr/bin/env bash
-# traild throughput: tail -> parse (json) -> file output, N lines of ~300 B
-# trail JSONL already on disk (catch-up speed, the "lines/s per core" figure)
-# and CPU at a steady 10k lines/s.
-#   bench/agent/bench_traild.sh [build-dir] [lines]
+# traild benchmarks (see BENCHMARKS.md, "## traild"), JSONL lines of ~320 B:
+#   1. catch-up: N lines already on disk, tail -> json parser -> file output
+#   2. catch-up: the same, -> Loki output (JSON+gzip, then protobuf+snappy)
+#      -> the local Loki receiver (tests/agent/loki_receiver)
+#   3. steady 100k lines/s for 10 s -> Loki output: traild's peak RSS and CPU
+#   4. steady 10k lines/s for 20 s -> Loki output: traild's CPU (last 15 s)
+#   5. the json parser alone on one core (lines in memory)
+# Figures are traild's own CPU time (utime+stime from /proc), so "per core"
+# means lines per second of CPU, whatever the wall time.
+#   bench/agent/bench_traild.sh [release-build-dir] [lines]
 set -euo pipefail
 build=${1:-build/release}
 n=${2:-1000000}
+here=$(cd "$(dirname "$0")" && pwd)
 traild=$build/src/agent/traild
+receiver=$build/tests/agent/loki_receiver
+for b in "$traild" "$receiver"; do
+  [ -x "$b" ] || { echo "missing $b: cmake --build $build --target traild loki_receiver_bin" >&2; exit 1; }
+done
 d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-mkdir -p "$d/logs"
-python3 "$(dirname "$0")/gen_jsonl.py" "$n" "$d/logs/app.jsonl"
-bytes=$(stat -c %s "$d/logs/app.jsonl")
-cat > "$d/t.yaml" <<YAML
-state_dir: $d/state
-log_level: warning
-inputs:
-  - {name: app, paths: ["$d/logs/*.jsonl"], parser: json}
-outputs:
-  - {type: file, path: $d/out.jsonl}
-YAML
-start=$(date +%s.%N)
-"$traild" --config "$d/t.yaml" & pid=$!
-while [ "$(wc -l < "$d/out.jsonl" 2>/dev/null || echo 0)" -lt "$n" ]; do sleep 0.05; done
-end=$(date +%s.%N)
-read -r utime stime < <(awk '{print $14, $15}' /proc/$pid/stat)
-rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-kill $pid; wait $pid || true
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$d"; }
+trap cleanup EXIT
 hz=$(getconf CLK_TCK)
-python3 - "$n" "$bytes" "$start" "$end" "$utime" "$stime" "$hz" "$rss" <<'PY'
+cc -O2 -o "$d/rate_writer" "$here/rate_writer.c"
+python3 "$here/gen_jsonl.py" "$n" "$d/lines.jsonl"
+bytes=$(stat -c %s "$d/lines.jsonl")
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_receiver -> sets rport; accepted -> entries the receiver stored
+start_receiver() {
+  rport=$(free_port)
+  "$receiver" "$rport" > "$d/receiver.out" 2> "$d/receiver.err" & pids+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$rport/ready" > /dev/null && return; sleep 0.05; done
+  echo "receiver did not start" >&2; exit 1
+}
+accepted() { curl -sf "http://127.0.0.1:$rport/stats" | awk '{for (i = 1; i < NF; i++) if ($i == "accepted") print $(i+1)}'; }
+
+# Sections to run (all by default): ONLY="file loki steady_100k steady_10k parse"
+only=${ONLY:-file loki steady_100k steady_10k parse}
+want() { [[ " $only " == *" $1 "* ]]; }
+
+# config NAME OUTPUT-YAML: one json input on $d/NAME/logs; $PIPELINE_YAML
+# (e.g. "{max_inflight_batches: 2}") overrides the pipeline defaults.
+config() {
+  mkdir -p "$d/$1/logs"
+  cat > "$d/$1/t.yaml" <<YAML
+state_dir: $d/$1/state
+log_level: warning
+metrics_listen: "off"
+pipeline: ${PIPELINE_YAML:-{}}
+inputs:
+  - {name: app, paths: ["$d/$1/logs/*.jsonl"], parser: json, start_at: beginning}
+outputs:
+  - $2
+YAML
+}
+
+report() { # name lines bytes wall_s cpu_ticks rss_kb
+  python3 - "$@" "$hz" <<'PY'
 import sys
-n, b, s, e, u, st, hz, rss = sys.argv[1:]
-n, b, wall, cpu = int(n), int(b), float(e) - float(s), (int(u) + int(st)) / int(hz)
-print(f"tail->json->file: {n} lines ({b/n:.0f} B/line) in {wall:.2f} s wall, {cpu:.2f} s CPU")
-print(f"  {n/wall:,.0f} lines/s wall, {n/cpu:,.0f} lines/s per core, {b/cpu/1e6:.1f} MB/s per core, peak RSS {int(rss)/1024:.1f} MiB")
+name, n, b, wall, ticks, rss, hz = sys.argv[1:]
+n, b, wall, cpu = int(n), int(b), float(wall), int(ticks) / int(hz)
+print(f"{name}: {n} lines ({b/n:.0f} B/line) in {wall:.2f} s wall, {cpu:.2f} s CPU: "
+      f"{n/wall:,.0f} lines/s wall, {n/cpu:,.0f} lines/s per core, {b/cpu/1e6:.1f} MB/s per core, "
+      f"peak RSS {int(rss)/1024:.1f} MiB")
 PY
+}
+
+# catchup NAME OUTPUT-YAML DONE-CHECK: ships $n lines already on disk
+catchup() {
+  config "$1" "$2"
+  cp "$d/lines.jsonl" "$d/$1/logs/app.jsonl"
+  local start end pid
+  start=$(date +%s.%N)
+  "$traild" --config "$d/$1/t.yaml" 2> "$d/$1/traild.err" & pid=$!; pids+=($pid)
+  while [ "$($3)" -lt "$n" ]; do sleep 0.02; done
+  end=$(date +%s.%N)
+  local ticks rss
+  ticks=$(cpu_ticks $pid); rss=$(peak_rss_kb $pid)
+  kill $pid; wait $pid || true
+  report "$1" "$n" "$bytes" "$(echo "$end - $start" | bc)" "$ticks" "$rss"
+}
+
+out_lines() { { wc -l < "$d/file/out.jsonl"; } 2>/dev/null || echo 0; }
+want file && catchup file "{type: file, path: $d/file/out.jsonl}" out_lines
+
+if want loki; then
+  start_receiver
+  catchup loki_json_gzip "{type: loki, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}" accepted
+  start_receiver
+  catchup loki_protobuf_snappy "{type: loki, encoding: protobuf, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}" accepted
+fi
+
+# steady NAME RATE SECONDS: the writer appends RATE lines/s; CPU is measured
+# over the last SECONDS-5 s (after start-up), RSS is the peak of the run.
+steady() {
+  start_receiver
+  config "$1" "{type: loki, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}"
+  local pid w t0 t1 c0 c1 rss total
+  "$traild" --config "$d/$1/t.yaml" 2> "$d/$1/traild.err" & pid=$!; pids+=($pid)
+  sleep 0.5
+  "$d/rate_writer" "$d/$1/logs/app.jsonl" "$2" "$3" > "$d/$1/written" & w=$!
+  sleep 5
+  c0=$(cpu_ticks $pid); t0=$(date +%s.%N)
+  wait $w
+  total=$(cat "$d/$1/written")
+  for _ in $(seq 200); do [ "$(accepted)" -ge "$total" ] && break; sleep 0.05; done
+  c1=$(cpu_ticks $pid); t1=$(date +%s.%N); rss=$(peak_rss_kb $pid)
+  local got
+  got=$(accepted)
+  kill $pid; wait $pid || true
+  python3 - "$1" "$2" "$total" "$got" "$t0" "$t1" "$c0" "$c1" "$hz" "$rss" <<'PY'
+import sys
+name, rate, total, got, t0, t1, c0, c1, hz, rss = sys.argv[1:]
+wall = float(t1) - float(t0)
+cpu = (int(c1) - int(c0)) / int(hz)
+print(f"{name}: {int(rate):,} lines/s for the run, {int(got):,} of {int(total):,} lines stored by the receiver; "
+      f"traild CPU {100*cpu/wall:.2f}% of one core (over {wall:.1f} s), peak RSS {int(rss)/1024:.1f} MiB")
+PY
+}
+want steady_100k && steady steady_100k 100000 10
+want steady_10k && steady steady_10k 10000 20
+
+want parse || exit 0
+# The parser alone, one core (lines in memory, as the pipeline hands them over).
+lib=$build/src/agent/libtraild_core.a
+if [ -f "$lib" ]; then
+  cc -O2 -D_GNU_SOURCE -I"$here/../../src/agent" "$here/parse_bench.c" \
+     -Wl,--start-group $(find "$build/src" -name '*.a') -Wl,--end-group \
+     $(pkg-config --libs yaml-0.1 libzstd libcurl libmicrohttpd snappy zlib) -lcrypto -lpthread -lm -o "$d/parse_bench"
+  head -300000 "$d/lines.jsonl" > "$d/p.jsonl"
+  "$d/parse_bench" "$d/p.jsonl" json
+fi

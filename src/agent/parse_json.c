@@ -69,14 +69,10 @@ static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
     if (v->kind == TA_STR) {
         const char *s;
         size_t n;
-        if (ta_json_unescape(v->p, v->n, w->a, &s, &n) == 0) {
-            ta_field *f = ta_record_add(w->r, w->a, key, NULL, 0, TA_STR);
-            f->val = s;
-            f->val_len = (uint32_t)n;
-        }
+        if (ta_json_unescape(v->p, v->n, w->a, &s, &n) == 0) ta_record_add_owned(w->r, w->a, key, s, n, TA_STR);
         return 0;
     }
-    ta_record_add(w->r, w->a, key, v->p, v->n, v->kind);
+    ta_record_add_owned(w->r, w->a, key, ta_arena_strndup(w->a, v->p, v->n), v->n, v->kind);
     return 0;
 }
 

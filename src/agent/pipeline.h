@@ -148,6 +148,10 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
 ta_field *ta_record_set(ta_record *r, ta_arena *a, const char *key, const char *val,
                         size_t len, ta_kind kind);
 ta_field *ta_record_get(const ta_record *r, const char *key);
+/* add without copying: key and val (NUL-terminated) already live in `a`
+ * (or outlive the batch). For parsers' hot paths. */
+ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const char *val, size_t len,
+                              ta_kind kind);
 bool ta_record_del(ta_record *r, const char *key);
 
 /* ------------------------------------------------------------ batches */

@@ -21,6 +21,23 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
     return f;
 }
 
+ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const char *val, size_t len,
+                              ta_kind kind) {
+    if (r->nfields == r->fields_cap) {
+        uint32_t cap = r->fields_cap ? r->fields_cap * 2 : 16;
+        ta_field *nf = ta_arena_alloc(a, cap * sizeof *nf);
+        if (r->nfields) memcpy(nf, r->fields, r->nfields * sizeof *nf);
+        r->fields = nf;
+        r->fields_cap = cap;
+    }
+    ta_field *f = &r->fields[r->nfields++];
+    f->key = key;
+    f->val = val;
+    f->val_len = (uint32_t)len;
+    f->kind = (uint8_t)kind;
+    return f;
+}
+
 ta_field *ta_record_get(const ta_record *r, const char *key) {
     for (uint32_t i = 0; i < r->nfields; i++)
         if (strcmp(r->fields[i].key, key) == 0) return &r->fields[i];
