@@ -19,6 +19,7 @@ static const bench_peer *const all_peers[] = {
     &bench_peer_empty,
     &bench_peer_trail_async,
     &bench_peer_trail_sync,
+    &bench_peer_trail_disabled,
     &bench_peer_spdlog_async,
     &bench_peer_spdlog_async_overrun,
     &bench_peer_spdlog_sync,
@@ -292,7 +293,8 @@ int main(int argc, char **argv) {
                 "entries", "in file", "dropped", "blocked", "B/line", "RSS MiB");
         for (size_t k = 0; k < N_PEERS; k++) {
             const bench_peer *p = all_peers[k];
-            if (p == &bench_peer_empty || !selected(only, p->name, 0)) continue;
+            if (p == &bench_peer_empty || p == &bench_peer_trail_disabled || !selected(only, p->name, 0))
+                continue;
             bench_result *r = &results[nres++];
             memset(r, 0, sizeof(*r));
             snprintf(r->peer, sizeof r->peer, "%s", p->name);

@@ -48,6 +48,7 @@ extern const bench_peer bench_peer_spdlog_async_overrun;
 extern const bench_peer bench_peer_spdlog_sync;
 extern const bench_peer bench_peer_trail_async;
 extern const bench_peer bench_peer_trail_sync;
+extern const bench_peer bench_peer_trail_disabled; /* latency only */
 
 /* libtrail's JSON formatter alone on the benchmark's entry, n times:
  * seconds taken, negative on error (the backend's rendering ceiling). */

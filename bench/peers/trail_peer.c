@@ -119,3 +119,14 @@ double bench_trail_render(uint64_t n) {
     trail_shutdown();
     return s;
 }
+
+/* A call below the logger's level: only the inline level check runs. */
+static void tr_latency_disabled(uint32_t *samples, size_t n, const bench_pace *pace) {
+    BENCH_LATENCY_LOOP(samples, n, pace, i,
+                       trail_debug(lg, "order placed", TRAIL_I64("qty", (int64_t)i), TRAIL_F64("price", 9.99),
+                                   TRAIL_STR("sku", "A-1")));
+}
+
+const bench_peer bench_peer_trail_disabled = {
+    "trail-below-level", "trail_debug on an INFO logger: the level check alone (latency only)",
+    tr_open_async, tr_thread_start, tr_latency_disabled, tr_log_n, tr_close};
