@@ -77,6 +77,20 @@ static const char kinds[3] = {TRAIL_STORE_KEY_REQUEST_ID, TRAIL_STORE_KEY_USER_I
 
 /* ------------------------------------------------------------ build */
 
+/* Where an id occurs in its line (memchr on its first two bytes beats
+ * memmem's set-up for short needles in short lines). */
+static const char *find_in_line(const char *h, size_t hn, const char *nd, size_t nn) {
+    if (nn == 0 || nn > hn) return NULL;
+    const char *p = h, *last = h + hn - nn;
+    while (p <= last) {
+        p = memchr(p, nd[0], (size_t)(last - p) + 1);
+        if (!p) return NULL;
+        if (p[nn - 1] == nd[nn - 1] && memcmp(p, nd, nn) == 0) return p;
+        p++;
+    }
+    return NULL;
+}
+
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -120,7 +134,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
             }
             st_buf_varint(&a, (uint64_t)e[i].id_len[k] + 1);
             /* ids usually appear verbatim in their line: refer to it */
-            const char *at = e[i].id_len[k] ? memmem(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]) : NULL;
+            const char *at = find_in_line(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]);
             if (at) {
                 st_buf_varint(&a, (uint64_t)(at - e[i].line) + 1);
             } else {

@@ -154,15 +154,22 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     if (!ents || !fps) abort();
     size_t m = 0;
     int r = 0;
-    for (size_t i = 0; i < n; i++) {
-        st_ent *e = &ents[m];
+    /* pass 1: streams and fingerprints, prefetching the dedupe slots (the
+     * tables are megabytes: a cache miss each otherwise) */
+    for (size_t i = 0; i < n && !r; i++) {
+        st_ent *e = &ents[i];
         r = entry_stream(p, in[i], &e->stream_id);
-        if (r) break;
         e->ts = in[i]->ts_ns;
         e->line = in[i]->line ? in[i]->line : "";
         e->line_len = in[i]->line_len;
+        fps[i] = st_fingerprint(e->stream_id, e->ts, e->line, e->line_len);
+        st_dedupe_prefetch(&p->dd, fps[i]);
+    }
+    for (size_t i = 0; i < n && !r; i++) {
+        ents[m] = ents[i];
+        st_ent *e = &ents[m];
         entry_ids(in[i], e);
-        uint64_t fp = st_fingerprint(e->stream_id, e->ts, e->line, e->line_len);
+        uint64_t fp = fps[i];
         if (st_dedupe_has(&p->dd, fp)) {
             if (res) res->duplicates++;
             atomic_fetch_add(&p->store->duplicates, 1);

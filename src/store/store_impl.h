@@ -156,6 +156,10 @@ void st_dedupe_free(st_dedupe *d);
 bool st_dedupe_has(const st_dedupe *d, uint64_t fp);
 void st_dedupe_add(st_dedupe *d, uint64_t fp);
 void st_dedupe_del(st_dedupe *d, uint64_t fp);  /* undo an add (rolled back append) */
+static inline void st_dedupe_prefetch(const st_dedupe *d, uint64_t fp) {
+    __builtin_prefetch(&d->gen[0][(uint32_t)fp & (d->cap - 1)]);
+    __builtin_prefetch(&d->gen[1][(uint32_t)fp & (d->cap - 1)]);
+}
 uint64_t st_fingerprint(uint64_t stream_id, int64_t ts, const char *line, size_t n);
 
 /* ------------------------------------------------------------ partitions */
