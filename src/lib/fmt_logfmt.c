@@ -89,20 +89,27 @@ static int put_value(logfmt_formatter *f, trail_buf *b, const trail_field *fl) {
     }
 }
 
+static int key_char_ok(unsigned char c) { return c > 0x20 && c < 0x7f && c != '=' && c != '"'; }
+
 static int put_field(logfmt_formatter *f, trail_buf *out, const trail_field *fl) {
     const char *key = fl->key ? fl->key : "";
     size_t kl = strlen(key);
-    f->key.len = 0;
-    int rc = trail__put(&f->key, key, kl);
-    if (!kl) rc |= trail__putc(&f->key, '_');
-    if (rc) return -ENOMEM;
-    for (size_t i = 0; i < f->key.len; i++) {
-        unsigned char c = (unsigned char)f->key.data[i];
-        if (c <= 0x20 || c >= 0x7f || c == '=' || c == '"') f->key.data[i] = '_';
-    }
+    int clean = kl > 0;
+    for (size_t i = 0; i < kl && clean; i++) clean = key_char_ok((unsigned char)key[i]);
     const char *name;
     size_t name_len;
-    rc |= trail__keyset_claim(&f->keys, f->key.data, f->key.len, &name, &name_len);
+    int rc;
+    if (clean) {
+        rc = trail__keyset_claim(&f->keys, key, kl, 1, &name, &name_len);
+    } else {
+        f->key.len = 0;
+        rc = trail__put(&f->key, key, kl);
+        if (!kl) rc |= trail__putc(&f->key, '_');
+        if (rc) return -ENOMEM;
+        for (size_t i = 0; i < f->key.len; i++)
+            if (!key_char_ok((unsigned char)f->key.data[i])) f->key.data[i] = '_';
+        rc = trail__keyset_claim(&f->keys, f->key.data, f->key.len, 0, &name, &name_len);
+    }
     rc |= trail__putc(out, ' ');
     rc |= trail__put(out, name, name_len);
     rc |= trail__putc(out, '=');

@@ -8,8 +8,9 @@
  * U+10FFFF are invalid.
  *
  * Speed: log text is almost always plain printable ASCII, so the scan looks
- * at 16 bytes at a time (SSE2) or 8 (SWAR) and copies whole runs with
- * memcpy; only the rare special byte takes the slow path. */
+ * at 16 bytes at a time (SSE2: each block is stored whole, no memcpy per
+ * run) or 8 (SWAR elsewhere); only the rare special byte takes the slow
+ * path. */
 #include "render.h"
 
 #include <errno.h>
@@ -20,21 +21,11 @@
 #include <emmintrin.h>
 #endif
 
+#if !defined(__SSE2__)
 /* Length of the leading run of bytes that need no escaping: 0x20..0x7f except
  * '"' and '\\'. */
 static size_t plain_run(const unsigned char *s, size_t n) {
     size_t i = 0;
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20); /* signed compare: < 0x20 or >= 0x80 */
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmpgt_epi8(space, v));
-        int mask = _mm_movemask_epi8(bad);
-        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
-    }
-#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
@@ -53,6 +44,7 @@ static size_t plain_run(const unsigned char *s, size_t n) {
     }
     return i;
 }
+#endif
 
 /* Length of a valid UTF-8 sequence at s (n >= 1 bytes available, s[0] >=
  * 0x80), or 0 when invalid; *consumed is the maximal invalid subpart's
@@ -80,7 +72,96 @@ size_t trail__utf8_seq(const unsigned char *s, size_t n, size_t *consumed) {
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Appends the escaped form of one chunk; b has room for 6 bytes per input byte. */
+/* Escapes the special byte(s) at s[*i] (not plain ASCII); returns the new o. */
+static char *escape_special(char *o, const unsigned char *s, size_t n, size_t *ip) {
+    size_t i = *ip;
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hexdig[c >> 4];
+            o[4] = hexdig[c & 15];
+            o += 5;
+        }
+        *ip = i + 1;
+        return o;
+    }
+    size_t bad;
+    size_t len = trail__utf8_seq(s + i, n - i, &bad);
+    if (len == 0) {
+        memcpy(o, "\xef\xbf\xbd", 3);
+        o += 3;
+        *ip = i + bad;
+    } else if (len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+        memcpy(o, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+        o += 6;
+        *ip = i + 3;
+    } else {
+        memcpy(o, s + i, len);
+        o += len;
+        *ip = i + len;
+    }
+    return o;
+}
+
+/* Output room needed for n input bytes: 6 per byte (\u00XX) plus 16 bytes
+ * of slack for the vector path's whole-block stores. */
+#define ESCAPE_ROOM(n) ((n) * 6 + 16)
+
+#if defined(__SSE2__)
+static inline unsigned special_mask(__m128i v) {
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20); /* signed compare: < 0x20 or >= 0x80 */
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                               _mm_cmpgt_epi8(space, v));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+
+/* Each step stores a whole 16-byte block to the output (the slack makes it
+ * safe) and advances past its plain prefix, so plain runs cost no memcpy
+ * call. The last partial block is read through a zeroed 16-byte copy. */
+static char *escape_chunk(char *o, const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        size_t avail = n - i;
+        __m128i v;
+        unsigned mask;
+        if (avail >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            mask = special_mask(v);
+        } else {
+            unsigned char tmp[16] = {0};
+            memcpy(tmp, s + i, avail);
+            v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+            mask = special_mask(v) & ((1u << avail) - 1);
+            if (!mask) {
+                _mm_storeu_si128((__m128i *)(void *)o, v);
+                return o + avail;
+            }
+        }
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        if (!mask) {
+            o += 16;
+            i += 16;
+            continue;
+        }
+        unsigned adv = (unsigned)__builtin_ctz(mask);
+        o += adv;
+        i += adv;
+        o = escape_special(o, s, n, &i);
+    }
+    return o;
+}
+#else
 static char *escape_chunk(char *o, const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
@@ -89,53 +170,24 @@ static char *escape_chunk(char *o, const unsigned char *s, size_t n) {
         o += run;
         i += run;
         if (i >= n) break;
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            *o++ = '\\';
-            switch (c) {
-            case '"': *o++ = '"'; break;
-            case '\\': *o++ = '\\'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
-            case '\b': *o++ = 'b'; break;
-            case '\f': *o++ = 'f'; break;
-            default:
-                memcpy(o, "u00", 3);
-                o[3] = hexdig[c >> 4];
-                o[4] = hexdig[c & 15];
-                o += 5;
-            }
-            i++;
-            continue;
-        }
-        size_t bad;
-        size_t len = trail__utf8_seq(s + i, n - i, &bad);
-        if (len == 0) {
-            memcpy(o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i += bad;
-        } else if (len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
-            memcpy(o, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-            o += 6;
-            i += 3;
-        } else {
-            memcpy(o, s + i, len);
-            o += len;
-            i += len;
-        }
+        o = escape_special(o, s, n, &i);
     }
     return o;
 }
+#endif
 
-int trail__json_escape(trail_buf *b, const char *str, size_t n) {
-    const unsigned char *s = (const unsigned char *)str;
+/* Appends the escape of s[0..n), in quotes when quote. */
+static int escape_into(trail_buf *b, const unsigned char *s, size_t n, int quote) {
     if (!s) n = 0;
-    /* Work in chunks so the worst-case reservation (6 bytes per input byte)
-     * stays small for huge strings. A chunk never ends inside a valid UTF-8
-     * sequence: the cut moves back to a sequence start. */
+    /* Work in chunks so the worst-case reservation stays small for huge
+     * strings. A chunk never ends inside a valid UTF-8 sequence: the cut
+     * moves back to a sequence start. */
     enum { CHUNK = 64 * 1024 };
-    while (n > 0) {
+    if (quote) {
+        if (b->cap - b->len < 1 && trail_buf_reserve(b, 1)) return -ENOMEM;
+        b->data[b->len++] = '"';
+    }
+    do {
         size_t take = n;
         if (take > CHUNK) {
             take = CHUNK;
@@ -143,11 +195,21 @@ int trail__json_escape(trail_buf *b, const char *str, size_t n) {
             while (back < 3 && (s[take - back] & 0xc0) == 0x80) back++;
             if (back < 3 || (s[take - back] & 0xc0) != 0x80) take -= back;
         }
-        if (trail_buf_reserve(b, take * 6)) return -ENOMEM;
-        char *o = escape_chunk(b->data + b->len, s, take);
+        size_t room = ESCAPE_ROOM(take) + 1;
+        if (b->cap - b->len < room && trail_buf_reserve(b, room)) return -ENOMEM;
+        char *o = take ? escape_chunk(b->data + b->len, s, take) : b->data + b->len;
         b->len = (size_t)(o - b->data);
         s += take;
         n -= take;
-    }
+    } while (n > 0);
+    if (quote) b->data[b->len++] = '"'; /* room kept by the last reservation */
     return 0;
+}
+
+int trail__json_escape(trail_buf *b, const char *str, size_t n) {
+    return escape_into(b, (const unsigned char *)str, n, 0);
+}
+
+int trail__json_escape_quoted(trail_buf *b, const char *str, size_t n) {
+    return escape_into(b, (const unsigned char *)str, n, 1);
 }

@@ -299,18 +299,21 @@ int trail__put_local_clock(trail_buf *b, trail__time_cache *c, int64_t ns, int w
 
 /* ------------------------------------------------------------ key sets */
 
-static uint32_t key_hash(const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+/* A prefilter only (exact comparison follows), so O(1): length and three bytes. */
+static uint32_t key_hash(const char *str, size_t n) {
+    if (!n) return 0x9e3779b1u;
+    const unsigned char *s = (const unsigned char *)str;
+    return (uint32_t)n * 0x9e3779b1u ^ s[0] * 0x85ebca6bu ^ s[n / 2] * 0xc2b2ae35u ^ s[n - 1] * 0x27d4eb2fu;
 }
+
+#define BLOOM_BIT(h) (1ull << ((h) >> 26))
 
 static const char *key_text(const trail__keyset *k, const trail__key *e) {
     return e->p ? e->p : k->names.data + e->off;
 }
 
 static int key_taken(const trail__keyset *k, const char *s, size_t n, uint32_t h) {
-    if (!(k->bloom >> (h & 63) & 1)) return 0;
+    if (!(k->bloom & BLOOM_BIT(h))) return 0;
     for (size_t i = 0; i < k->n; i++) {
         const trail__key *e = &k->keys[i];
         if (e->hash == h && e->len == n && memcmp(key_text(k, e), s, n) == 0) return 1;
@@ -327,7 +330,7 @@ static int key_add(trail__keyset *k, const char *p, size_t off, size_t n, uint32
         k->cap = cap;
     }
     k->keys[k->n++] = (trail__key){.p = p, .off = off, .len = (uint32_t)n, .hash = h};
-    k->bloom |= 1ull << (h & 63);
+    k->bloom |= BLOOM_BIT(h);
     return 0;
 }
 
@@ -349,16 +352,25 @@ void trail__keyset_free(trail__keyset *k) {
     memset(k, 0, sizeof *k);
 }
 
-int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen) {
-    if (!key) key = "", len = 0;
+int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, int stable, const char **out,
+                        size_t *outlen) {
+    if (!key) key = "", len = 0, stable = 1;
     if (len > UINT32_MAX / 2) len = UINT32_MAX / 2;
     uint32_t h = key_hash(key, len);
+    *out = key;
+    *outlen = len;
+    if (TRAIL_LIKELY(stable && !(k->bloom & BLOOM_BIT(h)) && k->n < k->cap)) { /* the usual case */
+        k->keys[k->n++] = (trail__key){.p = key, .off = 0, .len = (uint32_t)len, .hash = h};
+        k->bloom |= BLOOM_BIT(h);
+        return 0;
+    }
     if (!key_taken(k, key, len, h)) {
-        /* Kept as a copy: the caller may build keys in a scratch buffer. */
-        size_t off = k->names.len;
-        if (trail__put(&k->names, key, len)) return -ENOMEM;
         *out = key;
         *outlen = len;
+        if (stable) return key_add(k, key, 0, len, h);
+        /* A scratch key is kept as a copy. */
+        size_t off = k->names.len;
+        if (trail__put(&k->names, key, len)) return -ENOMEM;
         return key_add(k, NULL, off, len, h);
     }
     /* Renamed: "fields.<key>", then "fields.<key>.N". */
@@ -429,18 +441,40 @@ const char *trail__level_upper_get(trail__level_upper *c, int level, size_t *len
     return c->text[level];
 }
 
+/* 1 for bytes a JSON key may hold unescaped: 0x20..0x7e except '"' and '\\'. */
+#define P16(b) b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b
+static const unsigned char key_plain[256] = {
+    P16(0), P16(0), 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, P16(1), P16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, P16(1), 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+#undef P16
+
 int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, const trail_field *f, int comma) {
     /* Keys are compared in their escaped form: two different byte strings
-     * (say, two invalid sequences) can escape to the same JSON key. */
+     * (say, two invalid sequences) can escape to the same JSON key. Plain
+     * keys (nearly all: string literals) are their own escaped form. */
     const char *name;
     size_t name_len;
-    k->esc.len = 0;
-    int rc = trail__json_escape(&k->esc, key, key ? strlen(key) : 0);
-    rc |= trail__keyset_claim(k, k->esc.data, k->esc.len, &name, &name_len);
-    if (comma) rc |= trail__putc(out, ',');
-    rc |= trail__putc(out, '"');
-    rc |= trail__put(out, name, name_len);
-    rc |= trail__put_lit(out, "\":");
-    rc |= trail__json_put_value(out, f, NULL);
-    return rc;
+    if (!key) key = "";
+    size_t len = 0;
+    while (key_plain[(unsigned char)key[len]]) len++; /* stops at NUL too */
+    int rc;
+    if (TRAIL_LIKELY(key[len] == 0)) {
+        rc = trail__keyset_claim(k, key, len, 1, &name, &name_len);
+    } else {
+        len += strlen(key + len);
+        k->esc.len = 0;
+        rc = trail__json_escape(&k->esc, key, len);
+        rc |= trail__keyset_claim(k, k->esc.data, k->esc.len, 0, &name, &name_len);
+    }
+    if (rc || trail_buf_reserve(out, name_len + 4)) return -ENOMEM;
+    char *o = out->data + out->len;
+    if (comma) *o++ = ',';
+    *o++ = '"';
+    memcpy(o, name, name_len);
+    o += name_len;
+    *o++ = '"';
+    *o++ = ':';
+    out->len = (size_t)(o - out->data);
+    return trail__json_put_value(out, f, NULL);
 }

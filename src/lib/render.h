@@ -82,6 +82,8 @@ int trail__put_local_clock(trail_buf *b, trail__time_cache *c, int64_t ns, int w
 
 /* ---------------------------------------------------------------- JSON */
 
+/* trail__json_escape with the surrounding quotes, in one reservation. */
+int trail__json_escape_quoted(trail_buf *b, const char *s, size_t n);
 /* "escaped string" with quotes; NULL s renders as null. */
 int trail__json_put_str(trail_buf *b, const char *s, size_t n);
 /* Appends raw JSON text when it is one valid JSON value (RFC 8259, UTF-8,
@@ -126,8 +128,10 @@ static inline void trail__keyset_begin(trail__keyset *k) {
     k->names.len = 0;
 }
 /* Takes key (len bytes) for the current object; *out, *outlen get the name
- * to write: key itself, or its "fields." rename (valid until the next call). */
-int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, const char **out, size_t *outlen);
+ * to write: key itself, or its "fields." rename (valid until the next call).
+ * stable: key stays valid until the object is done (else it is copied). */
+int trail__keyset_claim(trail__keyset *k, const char *key, size_t len, int stable, const char **out,
+                        size_t *outlen);
 
 /* [,]"key":value for an extra field under the collision rule (key NULL =
  * ""); keys are compared after escaping. */

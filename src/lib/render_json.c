@@ -7,10 +7,7 @@
 
 int trail__json_put_str(trail_buf *b, const char *s, size_t n) {
     if (!s) return trail__put_lit(b, "null");
-    int rc = trail__putc(b, '"');
-    rc |= trail__json_escape(b, s, n);
-    rc |= trail__putc(b, '"');
-    return rc;
+    return trail__json_escape_quoted(b, s, n);
 }
 
 /* ------------------------------------------------- raw JSON validation */
