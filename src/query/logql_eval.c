@@ -24,6 +24,7 @@
 
 typedef struct smap {
     char **keys;
+    size_t *lens;
     size_t *vals;
     size_t cap, n;
 } smap;
@@ -39,24 +40,27 @@ static size_t smap_slot(smap *m, const char *key, size_t n, int *found) {
     if ((m->n + 1) * 2 > m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
         char **nk = calloc(nc, sizeof *nk);
-        size_t *nv = calloc(nc, sizeof *nv);
-        if (!nk || !nv) abort();
+        size_t *nv = calloc(nc, sizeof *nv), *nl = calloc(nc, sizeof *nl);
+        if (!nk || !nv || !nl) abort();
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->keys[i]) continue;
-            size_t j = hash_str(m->keys[i], strlen(m->keys[i])) & (nc - 1);
+            size_t j = hash_str(m->keys[i], m->lens[i]) & (nc - 1);
             while (nk[j]) j = (j + 1) & (nc - 1);
             nk[j] = m->keys[i];
             nv[j] = m->vals[i];
+            nl[j] = m->lens[i];
         }
         free(m->keys);
         free(m->vals);
+        free(m->lens);
         m->keys = nk;
         m->vals = nv;
+        m->lens = nl;
         m->cap = nc;
     }
     size_t j = hash_str(key, n) & (m->cap - 1);
     while (m->keys[j]) {
-        if (strlen(m->keys[j]) == n && memcmp(m->keys[j], key, n) == 0) {
+        if (m->lens[j] == n && memcmp(m->keys[j], key, n) == 0) {
             *found = 1;
             return j;
         }
@@ -78,6 +82,7 @@ static size_t smap_get_or_add(smap *m, const char *key, size_t n, size_t next_in
     k[n] = 0;
     m->keys[j] = k;
     m->vals[j] = next_index;
+    m->lens[j] = n;
     m->n++;
     return next_index;
 }
@@ -86,7 +91,66 @@ static void smap_free(smap *m) {
     for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
     free(m->keys);
     free(m->vals);
+    free(m->lens);
     memset(m, 0, sizeof *m);
+}
+
+/* Stream id -> output index, for pipelines that add no labels: then an
+ * entry's output labels are its stream's, and the key need not be rebuilt
+ * (sorting and escaping labels per entry dominated metric queries). */
+typedef struct idcache {
+    uint64_t *ids;
+    size_t *idx;
+    size_t cap, n;
+} idcache;
+
+static int idcache_get(const idcache *c, uint64_t id, size_t *idx) {
+    if (!c->cap) return 0;
+    size_t j = (size_t)(id * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
+    while (c->ids[j]) {
+        if (c->ids[j] == id) { *idx = c->idx[j]; return 1; }
+        j = (j + 1) & (c->cap - 1);
+    }
+    return 0;
+}
+
+static void idcache_put(idcache *c, uint64_t id, size_t idx) {
+    if ((c->n + 1) * 2 > c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        uint64_t *ni = calloc(nc, sizeof *ni);
+        size_t *nx = calloc(nc, sizeof *nx);
+        if (!ni || !nx) abort();
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->ids[i]) continue;
+            size_t j = (size_t)(c->ids[i] * 0x9E3779B97F4A7C15ull) & (nc - 1);
+            while (ni[j]) j = (j + 1) & (nc - 1);
+            ni[j] = c->ids[i];
+            nx[j] = c->idx[i];
+        }
+        free(c->ids);
+        free(c->idx);
+        c->ids = ni;
+        c->idx = nx;
+        c->cap = nc;
+    }
+    size_t j = (size_t)(id * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
+    while (c->ids[j]) j = (j + 1) & (c->cap - 1);
+    c->ids[j] = id;
+    c->idx[j] = idx;
+    c->n++;
+}
+
+static void idcache_free(idcache *c) {
+    free(c->ids);
+    free(c->idx);
+    memset(c, 0, sizeof *c);
+}
+
+/* Does any stage add labels (so output labels differ from the stream's)? */
+static int pipeline_extracts(const tq_log_expr *le) {
+    for (size_t i = 0; i < le->nstages; i++)
+        if (le->stages[i].kind == TQ_STAGE_JSON || le->stages[i].kind == TQ_STAGE_LOGFMT) return 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -181,6 +245,8 @@ typedef struct log_state {
     uint64_t seq;
     tq_result *r;
     int err;
+    int cacheable;
+    idcache ids;
 } log_state;
 
 static int cand_cmp_fwd(const void *a, const void *b) {
@@ -211,9 +277,13 @@ static int log_cb(void *arg, const tq_entry *e) {
     /* Cheap reject before building the key: the buffer is full and this
      * entry would sort after every kept one. */
     if (s->nc >= s->limit && s->nc == s->ccap) trim_cands(s);
-    tq_pipe_labels_key(&s->pipe, &s->key);
-    int added;
-    size_t idx = smap_get_or_add(&s->streams, s->key.p, s->key.len, s->nstreams, &added);
+    int added = 0;
+    size_t idx;
+    if (!(s->cacheable && e->stream_id && idcache_get(&s->ids, e->stream_id, &idx))) {
+        tq_pipe_labels_key(&s->pipe, &s->key);
+        idx = smap_get_or_add(&s->streams, s->key.p, s->key.len, s->nstreams, &added);
+        if (s->cacheable && e->stream_id) idcache_put(&s->ids, e->stream_id, idx);
+    }
     if (added) {
         if (s->nstreams == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 16;
@@ -252,6 +322,7 @@ static int eval_log(const tq_log_expr *le, const tq_params *p, const tq_source *
     s.limit = p->limit ? p->limit : 100;
     s.backward = p->backward;
     s.ordered = src->ordered;
+    s.cacheable = !pipeline_extracts(le);
     s.r = r;
     tq_pipe_init(&s.pipe);
     tq_scan scan = {.start = p->start, .end = p->end, .sel = &le->sel, .backward = p->backward};
@@ -304,6 +375,7 @@ static int eval_log(const tq_log_expr *le, const tq_params *p, const tq_source *
     free(s.c);
     free(s.slabels);
     free(s.snlabels);
+    idcache_free(&s.ids);
     smap_free(&s.streams);
     tq_buf_free(&s.key);
     tq_pipe_free(&s.pipe);
@@ -358,6 +430,7 @@ typedef struct point {
 typedef struct raw_series {
     point *p;
     size_t n, cap;
+    int unsorted; /* an entry arrived out of time order */
 } raw_series;
 
 typedef struct range_state {
@@ -371,6 +444,8 @@ typedef struct range_state {
     size_t n, cap;
     tq_result *r;
     int err;
+    int cacheable;
+    idcache ids;
 } range_state;
 
 static int range_cb(void *arg, const tq_entry *e) {
@@ -378,9 +453,13 @@ static int range_cb(void *arg, const tq_entry *e) {
     s->r->stats.entries_scanned++;
     s->r->stats.bytes_scanned += e->len;
     if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
-    tq_pipe_labels_key(&s->pipe, &s->key);
-    int added;
-    size_t idx = smap_get_or_add(&s->map, s->key.p, s->key.len, s->n, &added);
+    int added = 0;
+    size_t idx;
+    if (!(s->cacheable && e->stream_id && idcache_get(&s->ids, e->stream_id, &idx))) {
+        tq_pipe_labels_key(&s->pipe, &s->key);
+        idx = smap_get_or_add(&s->map, s->key.p, s->key.len, s->n, &added);
+        if (s->cacheable && e->stream_id) idcache_put(&s->ids, e->stream_id, idx);
+    }
     if (added) {
         if (s->n >= TQ_MAX_SERIES) { s->err = -E2BIG; return 1; }
         if (s->n == s->cap) {
@@ -402,6 +481,7 @@ static int range_cb(void *arg, const tq_entry *e) {
         if (!rs->p) abort();
     }
     /* bytes_over_time counts the original line's bytes, as Loki does. */
+    if (rs->n && e->ts < rs->p[rs->n - 1].ts) rs->unsorted = 1;
     rs->p[rs->n++] = (point){e->ts, e->len};
     return 0;
 }
@@ -417,6 +497,7 @@ static int eval_range(const tq_expr *e, const tq_params *p, const tq_source *src
     memset(&s, 0, sizeof s);
     s.le = &e->log;
     s.r = r;
+    s.cacheable = !pipeline_extracts(&e->log);
     tq_pipe_init(&s.pipe);
     /* Windows are (t - range, t]: the scan's inclusive start is one ns in. */
     tq_scan scan = {.start = p->start - e->range_ns + 1, .end = p->end, .sel = &e->log.sel};
@@ -432,7 +513,7 @@ static int eval_range(const tq_expr *e, const tq_params *p, const tq_source *src
     double range_s = (double)e->range_ns / 1e9;
     for (size_t i = 0; rc == 0 && i < s.n; i++) {
         raw_series *rs = &s.rs[i];
-        qsort(rs->p, rs->n, sizeof *rs->p, point_cmp);
+        if (rs->unsorted) qsort(rs->p, rs->n, sizeof *rs->p, point_cmp);
         mseries *ms = mat_add(m);
         ms->labels = s.labels[i];
         ms->nlabels = s.nlabels[i];
@@ -459,6 +540,7 @@ static int eval_range(const tq_expr *e, const tq_params *p, const tq_source *src
     free(s.rs);
     free(s.labels);
     free(s.nlabels);
+    idcache_free(&s.ids);
     smap_free(&s.map);
     tq_buf_free(&s.key);
     tq_pipe_free(&s.pipe);

@@ -120,7 +120,7 @@ static int mem_scan(void *ctx, const tq_scan *q, tq_entry_cb cb, void *arg) {
         for (size_t j = 0; j < s->n && !stop; j++) {
             if (s->ts[j] < q->start || s->ts[j] > q->end) continue;
             tq_entry e = {.ts = s->ts[j], .line = s->lines[j], .len = s->lens[j], .labels = s->labels,
-                          .nlabels = s->nlabels};
+                          .nlabels = s->nlabels, .stream_id = i + 1};
             stop = cb(arg, &e);
         }
     }

@@ -84,7 +84,7 @@ static int store_scan(void *ctx, const tq_scan *q, tq_entry_cb cb, void *arg) {
         if (e->user_id) meta[nmeta++] = (tq_label){"user_id", e->user_id};
         if (e->trace_id) meta[nmeta++] = (tq_label){"trace_id", e->trace_id};
         tq_entry te = {.ts = e->ts_ns, .line = e->line, .len = e->line_len, .labels = labels, .nlabels = n,
-                       .meta = meta, .nmeta = nmeta};
+                       .stream_id = e->stream_id ? e->stream_id : 0, .meta = meta, .nmeta = nmeta};
         if (cb(arg, &te)) { rc = 0; break; }
     }
     trail_store_iter_close(it);

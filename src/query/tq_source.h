@@ -22,6 +22,8 @@ typedef struct tq_entry {
     size_t len;
     const tq_label *labels;
     size_t nlabels;
+    uint64_t stream_id;      /* identifies the label set (0 = unknown); lets the engine
+                              * skip rebuilding a stream's key for every entry */
     const tq_label *meta;    /* structured metadata (may be NULL): visible to label
                               * filters and line_format, not part of the stream labels
                               * (a `| json` extracting the same name makes it one) */
