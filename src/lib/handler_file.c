@@ -274,6 +274,17 @@ static int open_error(const char *path, int err) {
     return trail__error(err, "cannot open %s for writing: %s — %s", path, trail_strerror(err), hint);
 }
 
+/* The path made absolute once, so a later chdir() by the application does
+ * not move where rotation, retention and compression work. */
+static char *absolute_path(const char *path) {
+    char cwd[4096];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) return strdup(path);
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", cwd, path);
+    return p;
+}
+
 int trail_handler_file(trail_handler **out, const char *path, const trail_file_opts *opts) {
     if (!out) return trail__error(-EINVAL, "trail_handler_file: out is required");
     *out = NULL;
@@ -286,7 +297,7 @@ int trail_handler_file(trail_handler **out, const char *path, const trail_file_o
     if (!fh->opts.mode) fh->opts.mode = 0640;
     fh->fd = -1;
     fh->seq_s = -1;
-    fh->path = strdup(path);
+    fh->path = absolute_path(path);
     size_t klen = strlen(path) + 16;
     fh->report_key = malloc(klen);
     if (!fh->path || !fh->report_key) {
@@ -299,8 +310,8 @@ int trail_handler_file(trail_handler **out, const char *path, const trail_file_o
         trail_handler_release(&fh->base);
         return open_error(path, rc);
     }
-    if (fh->opts.compress) trail__rotate_resume_compression(path, fh->opts.compress);
-    trail__rotate_prune(path, fh->opts.max_files, fh->opts.max_age_s, now_s());
+    if (fh->opts.compress) trail__rotate_resume_compression(fh->path, fh->opts.compress);
+    trail__rotate_prune(fh->path, fh->opts.max_files, fh->opts.max_age_s, now_s());
     *out = &fh->base;
     return 0;
 }

@@ -238,3 +238,16 @@ TEST(level_filters_entries) {
     CHECK_STR(got, "");
     free(got);
 }
+
+TEST(default_formatter_is_json_lines) {
+    const char *path = ht_path("app.jsonl");
+    trail_handler *h = NULL;
+    CHECK_INT(trail_handler_file(&h, path, NULL), ==, 0);
+    ht_log(h, "hello \"json\"\nnext");
+    trail_handler_release(h);
+    char *got = test_read_file(path, NULL);
+    CHECK(got && got[0] == '{');
+    CHECK_INT(ht_count_lines(got), ==, 1); /* the newline in the message is escaped */
+    CHECK_CONTAINS(got, "\"message\":\"hello \\\"json\\\"\\nnext\"");
+    free(got);
+}

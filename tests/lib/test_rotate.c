@@ -314,3 +314,23 @@ TEST(rotation_never_overwrites_an_existing_name) {
     CHECK_STR(q, "one\n");
     free(p), free(q);
 }
+
+TEST(relative_path_in_the_current_directory) {
+    CHECK_INT(chdir(test_tmpdir()), ==, 0);
+    trail_file_opts o = {.max_bytes = 6, .max_files = 2, .compress = TRAIL_COMPRESS_GZIP};
+    trail_handler *h = ht_file("rel.log", &o);
+    CHECK_INT(chdir("/"), ==, 0); /* the application moves on; its log stays put */
+    ht_log(h, "one");
+    ht_log(h, "two");
+    ht_log(h, "three");
+    ht_log(h, "four");
+    trail_handler_release(h);
+    ht_names r = ht_list(test_tmpdir(), "rel.");
+    size_t rotated = 0;
+    for (size_t i = 0; i < r.n; i++) rotated += trail__rotate_match("rel.log", r.v[i], NULL);
+    ht_names_free(&r);
+    CHECK(rotated >= 2 && rotated <= 4); /* 3 rotated, pruned to 2 (+ their .gz forms while compressing) */
+    char *cur = test_read_file(ht_path("rel.log"), NULL);
+    CHECK_STR(cur, "four\n");
+    free(cur);
+}
