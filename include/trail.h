@@ -279,6 +279,7 @@ typedef struct trail_syslog_opts {
     const char *address;  /* unix: socket path (default /dev/log); udp/tcp: "host:port" */
     int facility;         /* 1..23; 0 = default 1 (user) */
     const char *app_name; /* default service name */
+    int no_structured_data; /* 1: no SD element for context and fields (MSG only, e.g. with a JSON formatter) */
 } trail_syslog_opts;
 
 /* RFC 5424 messages; structured fields go to an SD-ELEMENT, TCP uses octet
