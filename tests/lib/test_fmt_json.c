@@ -383,3 +383,24 @@ TEST(custom_levels_and_odd_values) {
     jc_free(&o);
     trail_formatter_free(f);
 }
+
+TEST(keys_that_escape_alike_stay_unique) {
+    /* Found by fuzzing: two different invalid byte keys both render as
+     * U+FFFD, so uniqueness must be judged on the escaped key. */
+    set_resource();
+    trail_formatter *f = trail_formatter_json();
+    const trail_field fields[] = {TRAIL_STR("a\xff", "1"), TRAIL_STR("a\xfe", "2"), TRAIL_STR("a\xef\xbf\xbd", "3"),
+                                  TRAIL_STR("q\"", "4"), TRAIL_STR("q\"", "5")};
+    trail_entry e = entry("x");
+    e.fields = fields;
+    e.nfields = 5;
+    jc_object o;
+    format_ok(f, &e, &o); /* checks unique keys */
+    CHECK_STR(jc_get(&o, "a\xef\xbf\xbd")->str, "1");
+    CHECK_STR(jc_get(&o, "fields.a\xef\xbf\xbd")->str, "2");
+    CHECK_STR(jc_get(&o, "fields.a\xef\xbf\xbd.2")->str, "3");
+    CHECK_STR(jc_get(&o, "q\"")->str, "4");
+    CHECK_STR(jc_get(&o, "fields.q\"")->str, "5");
+    jc_free(&o);
+    trail_formatter_free(f);
+}
