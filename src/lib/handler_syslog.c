@@ -230,7 +230,8 @@ static int syslog_flush(trail_handler *h) {
 static int syslog_write(trail_handler *h, const trail_entry *e, const char *line, size_t len) {
     syslog_handler *s = (syslog_handler *)h;
     const trail_resource *r = trail_resource_get();
-    trail__syslog_header hd = {s->opts.facility, r->hostname, s->app_name ? s->app_name : r->service, r->pid};
+    trail__syslog_header hd = {s->opts.facility, r->hostname, s->app_name ? s->app_name : r->service, r->pid,
+                               s->opts.no_structured_data};
     int tcp = s->opts.transport == TRAIL_SYSLOG_TCP;
     s->msg.len = 0;
     if (trail__syslog_render(&s->msg, &hd, e, line, len, tcp ? TCP_MAX_MSG : DGRAM_MAX_MSG) != 0) return -ENOMEM;

@@ -141,7 +141,7 @@ int trail__syslog_render(trail_buf *out, const trail__syslog_header *h, const tr
         return -1;
     snprintf(head, sizeof head, " %d ", h->pid);
     if (puts_(out, head) || put_token(out, e->logger, 32, 0) || put(out, " ", 1)) return -1;
-    if (e->nfields || e->nctx) {
+    if (!h->no_sd && (e->nfields || e->nctx)) {
         if (puts_(out, "[" TRAIL_SYSLOG_SD_ID) || put_params(out, e->ctx, e->nctx) ||
             put_params(out, e->fields, e->nfields) || put(out, "]", 1))
             return -1;

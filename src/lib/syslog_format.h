@@ -13,6 +13,7 @@ typedef struct trail__syslog_header {
     const char *hostname; /* NULL/"" -> "-" */
     const char *app_name; /* NULL/"" -> "-" */
     int pid;
+    int no_sd;            /* 1: STRUCTURED-DATA is always "-" */
 } trail__syslog_header;
 
 /* RFC 5424 severity (0..7) of a trail level. */

@@ -330,7 +330,7 @@ TEST(unix_datagram_socket) {
 
 TEST(render_sanitises_header_fields_and_keys) {
     trail_buf b = {0};
-    trail__syslog_header hd = {3, "my host", "app name that is far too long for the forty-eight char limit", 7};
+    trail__syslog_header hd = {3, "my host", "app name that is far too long for the forty-eight char limit", 7, 0};
     trail_field f[] = {TRAIL_STR("bad key=\"]", "v\xff"), TRAIL_F64("pi", 3.5), TRAIL_NULL("n")};
     trail_entry e = {0};
     e.ts_ns = TS;
@@ -360,4 +360,27 @@ TEST(bad_options_are_clear_errors) {
     o.facility = 24;
     CHECK_INT(trail_handler_syslog(&h, &o), ==, -EINVAL);
     CHECK_INT(trail_handler_syslog(NULL, &o), ==, -EINVAL);
+}
+
+TEST(structured_data_is_optional) {
+    int port;
+    int rx = listen_on(SOCK_DGRAM, &port);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    trail_syslog_opts o = {.transport = TRAIL_SYSLOG_UDP, .address = addr, .app_name = "a", .no_structured_data = 1};
+    trail_handler *h = NULL;
+    CHECK_INT(trail_handler_syslog(&h, &o), ==, 0);
+    trail_handler_set_formatter(h, trail_formatter_json()); /* fields in the message instead */
+    log_entry(h, "x", TRAIL_INFO, "order placed", fields, 4, ctx, 1);
+    trail__handler_flush(h);
+    char *m = recv_dgram(rx);
+    parsed p;
+    parse(m, &p);
+    CHECK_STR(p.sd, "-");
+    CHECK(p.msg[0] == '{');
+    CHECK_CONTAINS(p.msg, "\"order_id\":\"A1\"");
+    CHECK_CONTAINS(p.msg, "\"message\":\"order placed\"");
+    free(m);
+    trail_handler_release(h);
+    close(rx);
 }
