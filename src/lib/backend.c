@@ -268,7 +268,7 @@ void trail__backend_fork_prepare(void) { pthread_mutex_lock(&grave_mu); }
 void trail__backend_fork_parent(void) { pthread_mutex_unlock(&grave_mu); }
 
 void trail__backend_after_fork_child(void) {
-    pthread_mutex_unlock(&grave_mu);
+    pthread_mutex_init(&grave_mu, NULL);
     /* No thread of the parent exists here; records referring to released
      * bound loggers were discarded with the parent's queue. */
     int was_running = __atomic_load_n(&running, __ATOMIC_RELAXED);

@@ -26,11 +26,10 @@ static void parent(void) {
 }
 
 static void child(void) {
-    trail__rings_after_fork_child();
-    trail__rings_unlock();
+    trail__rings_after_fork_child(); /* re-initialises the ring mutex */
     trail__capture_after_fork();
     if (__atomic_load_n(&trail__rt.initialized, __ATOMIC_ACQUIRE)) trail__resource_after_fork();
-    trail__cfg_unlock();
+    trail__cfg_reinit();
     trail__backend_after_fork_child();
 }
 

@@ -220,7 +220,7 @@ void trail__rings_shutdown(void) {
 }
 
 void trail__rings_after_fork_child(void) {
-    /* The mutex was taken in the prepare handler by this very thread. */
+    /* The mutex was taken in the prepare handler; it is re-initialised below. */
     trail__ring *mine = trail__tl_ring;
     for (trail__ring *r = rings; r; r = r->next) {
         uint64_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
@@ -237,4 +237,5 @@ void trail__rings_after_fork_child(void) {
         }
     }
     ringless_reported = __atomic_load_n(&ringless_dropped, __ATOMIC_RELAXED);
+    pthread_mutex_init(&ring_mu, NULL);
 }

@@ -28,6 +28,7 @@ extern trail__runtime trail__rt;
 extern pthread_mutex_t trail__cfg_mu;
 void trail__cfg_lock(void);
 void trail__cfg_unlock(void);
+void trail__cfg_reinit(void); /* fork child */
 
 /* Counters kept by the writer side (route.c), read by trail_stats_get. */
 void trail__stats_count_entry(int level);

@@ -16,6 +16,16 @@ trail__runtime trail__rt = {.mode = TRAIL_ASYNC, .epoch = 1};
 pthread_mutex_t trail__cfg_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 void trail__cfg_lock(void) { pthread_mutex_lock(&trail__cfg_mu); }
+
+/* fork child: the mutex is held on behalf of the parent's thread, which a
+ * recursive mutex will not let the child's thread unlock; start afresh. */
+void trail__cfg_reinit(void) {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&trail__cfg_mu, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
 void trail__cfg_unlock(void) { pthread_mutex_unlock(&trail__cfg_mu); }
 
 static pthread_mutex_t setup_mu = PTHREAD_MUTEX_INITIALIZER;
