@@ -316,19 +316,22 @@ oom:
 
 /* Rewrites one string value into the arena; returns it or NULL (unchanged
  * or out of memory). */
-static const char *rewrite_text(const redactor *r, slot *sl, const char *s, size_t n, int json, size_t *out_len) {
+/* Rewrites one string value into the arena. Returns it, or NULL when
+ * nothing matched; sets *oom when it could not be rewritten. */
+static const char *rewrite_text(const redactor *r, slot *sl, const char *s, size_t n, int json, size_t *out_len,
+                                int *oom) {
     sl->tmp.len = 0;
     long m = json ? redact_json(r, s, n, &sl->tmp) : trail__redact_text(&r->shapes, s, n, &sl->tmp);
-    if (m <= 0) return NULL;
+    if (m == 0) return NULL;
+    const char *p = m > 0 && sl->tmp.len < TRAIL_LEN_CSTR ? arena_copy(sl, sl->tmp.data, sl->tmp.len) : NULL;
+    if (!p) *oom = 1;
     *out_len = sl->tmp.len;
-    return arena_copy(sl, sl->tmp.data, sl->tmp.len);
+    return p;
 }
 
 /* Redacts an array of fields; returns a new array in the arena when
- * something changed, else NULL. On allocation failure the value is replaced
- * anyway when its key is secret (fail closed: drop the value, not the
- * redaction) by returning the static replacement field. */
-static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field *f, size_t n) {
+ * something changed, else NULL (with *oom set if it could not). */
+static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field *f, size_t n, int *oom) {
     trail_field *out = NULL;
     for (size_t i = 0; i < n; i++) {
         trail_field nf = f[i];
@@ -342,8 +345,8 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
         } else if ((f[i].type == TRAIL_T_STR || f[i].type == TRAIL_T_JSON) && f[i].v.s) {
             if (len == TRAIL_LEN_CSTR) len = strlen(f[i].v.s);
             size_t nl;
-            const char *ns = rewrite_text(r, sl, f[i].v.s, len, f[i].type == TRAIL_T_JSON, &nl);
-            if (ns && nl < TRAIL_LEN_CSTR) {
+            const char *ns = rewrite_text(r, sl, f[i].v.s, len, f[i].type == TRAIL_T_JSON, &nl, oom);
+            if (ns) {
                 nf.v.s = ns;
                 nf.len = (uint32_t)nl;
                 changed = 1;
@@ -352,7 +355,10 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
         if (!changed) continue;
         if (!out) {
             out = arena_alloc(sl, n * sizeof *out);
-            if (!out) return NULL;
+            if (!out) {
+                *oom = 1;
+                return NULL;
+            }
             memcpy(out, f, n * sizeof *out);
         }
         out[i] = nf;
@@ -362,28 +368,30 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
 
 static int redact_entry(trail_entry *e, void *ud) {
     const redactor *r = ud;
+    int oom = 0;
     slot *sl = slot_for(r->id, e);
-    if (!sl) {
-        /* No scratch memory: nothing can be rewritten, and letting secrets
-         * through is worse than losing the entry. */
-        trail__report_once("redact_oom", "redaction: out of memory; entries are dropped until memory returns");
-        return 0;
-    }
-    if (e->msg && e->msg_len) {
+    if (!sl) oom = 1;
+    if (!oom && e->msg && e->msg_len) {
         size_t nl;
-        const char *nm = rewrite_text(r, sl, e->msg, e->msg_len, 0, &nl);
+        const char *nm = rewrite_text(r, sl, e->msg, e->msg_len, 0, &nl, &oom);
         if (nm) {
             e->msg = nm;
             e->msg_len = nl;
         }
     }
-    if (e->nfields) {
-        trail_field *nf = redact_fields(r, sl, e->fields, e->nfields);
+    if (!oom && e->nfields) {
+        trail_field *nf = redact_fields(r, sl, e->fields, e->nfields, &oom);
         if (nf) e->fields = nf;
     }
-    if (e->nctx) {
-        trail_field *nc = redact_fields(r, sl, e->ctx, e->nctx);
+    if (!oom && e->nctx) {
+        trail_field *nc = redact_fields(r, sl, e->ctx, e->nctx, &oom);
         if (nc) e->ctx = nc;
+    }
+    if (oom) {
+        /* Something could not be rewritten: letting a secret through is
+         * worse than losing the entry (counted as filtered). */
+        trail__report_once("redact_oom", "redaction: out of memory; entries are dropped until memory returns");
+        return 0;
     }
     return 1;
 }
