@@ -33,6 +33,8 @@ typedef struct store_conf {
     ta_strlist labels;
     int line;                  /* 0 json, 1 raw */
     int64_t retry_base, retry_max;
+    const char *listen;        /* query API (src/query/api.h): host:port, NULL = off */
+    const char *token;         /* its bearer token */
 } store_conf;
 
 static const ta_option store_options[] = {
@@ -59,6 +61,10 @@ static const ta_option store_options[] = {
      "json: the traild JSON object (parsed fields, labels); raw: the original line", "json|raw", false},
     {"retry_backoff", TA_OPT_DURATION, "100ms", offsetof(store_conf, retry_base), "first retry delay", NULL, false},
     {"retry_backoff_max", TA_OPT_DURATION, "30s", offsetof(store_conf, retry_max), "longest retry delay", NULL, false},
+    {"listen", TA_OPT_STR, NULL, offsetof(store_conf, listen),
+     "serve the Loki-compatible query API (docs/api.md) on host:port, e.g. 127.0.0.1:3100 (default: off)", NULL, false},
+    {"token", TA_OPT_STR, NULL, offsetof(store_conf, token),
+     "bearer token the API requires; mandatory when listen is not a loopback address", NULL, false},
     TA_OPTIONS_END,
 };
 
@@ -165,6 +171,9 @@ typedef struct store_out {
 
 #define MAXL 32
 
+static int api_acquire(const store_conf *c, char *err, size_t errlen);
+static void api_release(const store_conf *c);
+
 static int store_create(const void *conf, ta_output **out, char *err, size_t errlen) {
     const store_conf *c = conf;
     store_out *o = calloc(1, sizeof *o);
@@ -202,6 +211,11 @@ static int store_create(const void *conf, ta_output **out, char *err, size_t err
     if (!o->s) {
         free(o);
         return r ? r : -EIO;
+    }
+    if ((r = api_acquire(c, err, errlen)) < 0) {
+        ta_store_release(o->s);
+        free(o);
+        return r;
     }
     *out = &o->base;
     return 0;
@@ -315,6 +329,7 @@ static void store_drain(ta_output *o, int64_t deadline_ns) {
 static void store_destroy(ta_output *o) {
     store_out *s = (store_out *)o;
     ta_worker_stop(s->w);
+    api_release(&s->c);
     ta_store_release(s->s);
     ta_buf_free(&s->buf);
     free(s->ents);
@@ -333,3 +348,95 @@ const ta_output_type ta_output_store = {
     .drain = store_drain,
     .destroy = store_destroy,
 };
+
+/* ------------------------------------------------------------ query API
+ * (added by the query component.) With `listen:`, the store output also
+ * serves the Loki-compatible HTTP API over the same store handle. One API
+ * per listen address, reference-counted like the store: a config reload
+ * (new generation while the old one drains) keeps the running server
+ * instead of failing to bind its port twice. The API holds its own store
+ * reference, so it never outlives the handle it reads. */
+#ifdef TA_HAVE_QUERY_API
+#include "api.h"
+#include "store_source.h"
+
+typedef struct api_entry {
+    char *listen, *dir;
+    tq_api *api;
+    tq_source src;
+    trail_store *s;
+    int refs;
+    struct api_entry *next;
+} api_entry;
+
+static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
+static api_entry *api_list;
+
+static int api_acquire(const store_conf *c, char *err, size_t errlen) {
+    if (!c->listen || !*c->listen) return 0;
+    int rc = 0;
+    pthread_mutex_lock(&api_mu);
+    for (api_entry *x = api_list; x; x = x->next) {
+        if (strcmp(x->listen, c->listen) != 0) continue;
+        if (strcmp(x->dir, c->dir) != 0) {
+            snprintf(err, errlen, "listen %s: already serving the store in %s (one API per address)", c->listen, x->dir);
+            rc = -EADDRINUSE;
+        } else {
+            x->refs++;
+        }
+        pthread_mutex_unlock(&api_mu);
+        return rc;
+    }
+    api_entry *x = calloc(1, sizeof *x);
+    if (!x) { pthread_mutex_unlock(&api_mu); return -ENOMEM; }
+    x->s = ta_store_acquire(c->dir);
+    x->src = tq_store_source(x->s, NULL);
+    tq_api_config ac = {.listen = c->listen, .bearer_token = c->token};
+    rc = x->s ? tq_api_start(&ac, &x->src, &x->api, err, errlen) : -EIO;
+    if (rc < 0) {
+        tq_store_source_free(&x->src);
+        ta_store_release(x->s);
+        free(x);
+        pthread_mutex_unlock(&api_mu);
+        return rc;
+    }
+    x->listen = strdup(c->listen);
+    x->dir = strdup(c->dir);
+    x->refs = 1;
+    x->next = api_list;
+    api_list = x;
+    pthread_mutex_unlock(&api_mu);
+    ta_info("store: Loki-compatible API on http://%s (docs/api.md)", c->listen);
+    return 0;
+}
+
+static void api_release(const store_conf *c) {
+    if (!c->listen || !*c->listen) return;
+    api_entry *stop = NULL;
+    pthread_mutex_lock(&api_mu);
+    for (api_entry **pp = &api_list; *pp; pp = &(*pp)->next) {
+        api_entry *x = *pp;
+        if (strcmp(x->listen, c->listen) != 0 || strcmp(x->dir, c->dir) != 0) continue;
+        if (--x->refs == 0) {
+            *pp = x->next;
+            stop = x;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&api_mu);
+    if (!stop) return;
+    tq_api_stop(stop->api);
+    tq_store_source_free(&stop->src);
+    ta_store_release(stop->s);
+    free(stop->listen);
+    free(stop->dir);
+    free(stop);
+}
+#else
+static int api_acquire(const store_conf *c, char *err, size_t errlen) {
+    if (!c->listen || !*c->listen) return 0;
+    snprintf(err, errlen, "listen: this traild was built without the query API (libmicrohttpd missing)");
+    return -ENOTSUP;
+}
+static void api_release(const store_conf *c) { (void)c; }
+#endif
