@@ -103,12 +103,41 @@ void cli_print_entry(FILE *f, const cli_opts *o, const cli_line *e) {
     if (!j) {
         put_safe(f, e->line, e->len);
     } else {
-        if (msg && msg->type == TQ_JSTR) put_safe(f, msg->s, msg->len);
+        /* An access-log entry reads best as "GET /path -> 502"; its raw line
+         * (traild keeps it as the message) repeats the fields. */
+        const tq_jval *method = tq_json_get(j, "http.request.method"), *url = tq_json_get(j, "url.original");
+        const tq_jval *status = tq_json_get(j, "http.response.status_code");
+        const tq_jval *shown[3] = {NULL, NULL, NULL};
+        if (method && url && status && method->type == TQ_JSTR && url->type == TQ_JSTR) {
+            /* Keep a real message ("request completed"), not a raw line copy. */
+            if (msg && msg->type == TQ_JSTR && msg->len && msg->s[0] != '{') {
+                put_safe(f, msg->s, msg->len);
+                fputc(' ', f);
+            }
+            put_safe(f, method->s, method->len);
+            fputc(' ', f);
+            put_safe(f, url->s, url->len);
+            fputs(" -> ", f);
+            if (c) fprintf(f, "%s%s", C_BOLD, status->len && status->s[0] >= '5' ? C_RED : status->s[0] == '4' ? C_YELLOW : "");
+            put_safe(f, status->s, status->len);
+            if (c) fputs(C_RESET, f);
+            shown[0] = method, shown[1] = url, shown[2] = status;
+            msg = NULL;
+        } else if (msg && msg->type == TQ_JSTR) {
+            put_safe(f, msg->s, msg->len);
+        }
         for (size_t i = 0; i < j->n; i++) {
             const char *k = j->keys[i];
-            if (&j->kids[i] == svc || &j->kids[i] == lvl || &j->kids[i] == msg || !strcmp(k, "timestamp") ||
-                !strcmp(k, "ts") || !strcmp(k, "@timestamp"))
+            const tq_jval *kv = &j->kids[i];
+            if (kv == svc || kv == lvl || kv == msg || kv == shown[0] || kv == shown[1] || kv == shown[2] ||
+                (!msg && (!strcmp(k, "message") || !strcmp(k, "msg"))))
                 continue;
+            /* Collector bookkeeping (traild's JSON) is noise when reading a story. */
+            static const char *const hidden[] = {"timestamp", "ts", "@timestamp", "ts_ns", "category", "input",
+                                                 "labels", "log.file.path", "log.offset", NULL};
+            int hide = 0;
+            for (size_t h = 0; hidden[h] && !hide; h++) hide = !strcmp(k, hidden[h]);
+            if (hide) continue;
             const tq_jval *v = &j->kids[i];
             fputc(' ', f);
             if (c) fputs(C_DIM, f);
