@@ -139,3 +139,25 @@ TEST(reopen_failure_keeps_lines_until_the_path_is_back) {
     CHECK_CONTAINS(rep, "cannot reopen");
     free(rep);
 }
+
+/* Through the real core (async backend): logrotate moves the file, sends
+ * SIGHUP, and the next entries land in a new file. */
+TEST(sighup_through_the_async_core) {
+    trail_options opts = {.service = "hup", .no_default_handlers = 1, .no_signal_handlers = 1};
+    CHECK_INT(trail_setup(&opts), ==, 0);
+    CHECK_INT(trail_reopen_on_sighup(), ==, 0);
+    trail_handler *h = ht_file(ht_path("app.log"), NULL);
+    CHECK_INT(trail_logger_add_handler(NULL, h), ==, 0);
+    trail_handler_release(h);
+    trail_info(NULL, "before");
+    CHECK_INT(trail_flush(10000), ==, 0);
+    CHECK_INT(rename(ht_path("app.log"), ht_path("app.log.1")), ==, 0);
+    CHECK_INT(raise(SIGHUP), ==, 0); /* delivered to this thread before raise returns */
+    trail_info(NULL, "after");
+    CHECK_INT(trail_flush(10000), ==, 0);
+    trail_shutdown();
+    char *old = slurp("app.log.1"), *cur = slurp("app.log");
+    CHECK_STR(old, "before\n");
+    CHECK_STR(cur, "after\n");
+    free(old), free(cur);
+}
