@@ -16,23 +16,35 @@ static const char digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+static unsigned digits10(uint64_t v) {
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10) return n;
+        if (v < 100) return n + 1;
+        if (v < 1000) return n + 2;
+        if (v < 10000) return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
+/* Writes backwards from the known end: no temporary, no memcpy call. */
 size_t trail__fmt_u64(char *dst, uint64_t v) {
-    char tmp[20];
-    char *p = tmp + sizeof tmp;
+    unsigned n = digits10(v);
+    char *p = dst + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+        p[0] = digit_pairs[2 * r];
+        p[1] = digit_pairs[2 * r + 1];
     }
     if (v >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
+        p[-2] = digit_pairs[2 * v];
+        p[-1] = digit_pairs[2 * v + 1];
     } else {
-        *--p = (char)('0' + v);
+        p[-1] = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof tmp - p);
-    memcpy(dst, p, n);
     return n;
 }
 
@@ -43,13 +55,15 @@ size_t trail__fmt_i64(char *dst, int64_t v) {
 }
 
 int trail__put_u64(trail_buf *b, uint64_t v) {
-    char tmp[24];
-    return trail__put(b, tmp, trail__fmt_u64(tmp, v));
+    if (b->cap - b->len < 24 && trail_buf_reserve(b, 24)) return -ENOMEM;
+    b->len += trail__fmt_u64(b->data + b->len, v);
+    return 0;
 }
 
 int trail__put_i64(trail_buf *b, int64_t v) {
-    char tmp[24];
-    return trail__put(b, tmp, trail__fmt_i64(tmp, v));
+    if (b->cap - b->len < 24 && trail_buf_reserve(b, 24)) return -ENOMEM;
+    b->len += trail__fmt_i64(b->data + b->len, v);
+    return 0;
 }
 
 int trail__put_hex(trail_buf *b, const void *p, size_t n) {
@@ -101,27 +115,25 @@ size_t trail__fmt_f64(char *dst, double d) {
             if (m >= 9007199254740992.0) break; /* 2^53: no longer exact */
             double r = (double)(uint64_t)(m + 0.5); /* m < 2^53: exact, no libm */
             if (r / pow10_tab[k] != d) continue;
-            char digits[24];
-            size_t nd = trail__fmt_u64(digits, (uint64_t)r);
+            uint64_t u = (uint64_t)r;
+            size_t ku = (size_t)k, nd = digits10(u);
             if (k == 0) {
-                memcpy(o, digits, nd);
-                memcpy(o + nd, ".0", 2);
+                trail__fmt_u64(o, u);
+                o[nd] = '.';
+                o[nd + 1] = '0';
                 return (size_t)(o - dst) + nd + 2;
             }
-            size_t ku = (size_t)k;
             if (nd <= ku) { /* 0.000ddd */
                 *o++ = '0';
                 *o++ = '.';
-                memset(o, '0', ku - nd);
-                o += ku - nd;
-                memcpy(o, digits, nd);
+                for (size_t z = nd; z < ku; z++) *o++ = '0';
+                trail__fmt_u64(o, u);
                 return (size_t)(o - dst) + nd;
             }
-            memcpy(o, digits, nd - ku);
-            o += nd - ku;
-            *o++ = '.';
-            memcpy(o, digits + nd - ku, ku);
-            return (size_t)(o - dst) + ku;
+            trail__fmt_u64(o, u); /* then open a gap for the point */
+            for (size_t j = nd; j > nd - ku; j--) o[j] = o[j - 1];
+            o[nd - ku] = '.';
+            return (size_t)(o - dst) + nd + 1;
         }
     }
     char tmp[40];

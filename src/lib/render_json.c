@@ -185,8 +185,12 @@ int trail__json_put_value(trail_buf *b, const trail_field *f, trail__time_cache 
     case TRAIL_T_U64:
         return trail__put_u64(b, f->v.u);
     case TRAIL_T_F64:
-        n = trail__fmt_f64(tmp + 1, f->v.d);
-        if (tmp[n] >= '0' && tmp[n] <= '9') return trail__put(b, tmp + 1, n); /* finite: ends in a digit */
+        if (TRAIL_LIKELY(f->v.d - f->v.d == 0)) { /* finite: a JSON number, written in place */
+            if (b->cap - b->len < 40 && trail_buf_reserve(b, 40)) return -ENOMEM;
+            b->len += trail__fmt_f64(b->data + b->len, f->v.d);
+            return 0;
+        }
+        n = trail__fmt_f64(tmp + 1, f->v.d); /* NaN, Infinity, -Infinity as strings */
         tmp[0] = '"';
         tmp[n + 1] = '"';
         return trail__put(b, tmp, n + 2);
