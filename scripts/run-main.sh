@@ -51,7 +51,7 @@ error_log $run/nginx/error.log;
 worker_processes 1;
 events { worker_connections 256; }
 http {
-    log_format trail_json escape=json '{"time":"\$time_iso8601","remote_addr":"\$remote_addr",'
+    log_format trail_json escape=json '{"msec":"\$msec","remote_addr":"\$remote_addr",'
         '"request_method":"\$request_method","request_uri":"\$request_uri","status":"\$status",'
         '"body_bytes_sent":"\$body_bytes_sent","request_time":"\$request_time",'
         '"http_user_agent":"\$http_user_agent","request_id":"\$http_x_request_id"}';
@@ -69,7 +69,7 @@ CONF
     category: access
     labels: {service: nginx}
     paths: [\"$run/logs/nginx-access.log*\"]
-    parser: {type: nginx_json, fields: {time: time_iso8601}}
+    parser: nginx_json
     start_at: beginning"
     base_url="http://127.0.0.1:$front_port"
 fi
