@@ -310,6 +310,7 @@ int trail_handler_file(trail_handler **out, const char *path, const trail_file_o
         trail_handler_release(&fh->base);
         return open_error(path, rc);
     }
+    trail__rotate_cleanup_temps(fh->path);
     if (fh->opts.compress) trail__rotate_resume_compression(fh->path, fh->opts.compress);
     trail__rotate_prune(fh->path, fh->opts.max_files, fh->opts.max_age_s, now_s());
     *out = &fh->base;

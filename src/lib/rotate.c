@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -246,4 +247,40 @@ void trail__rotate_resume_compression(const char *path, trail_compress type) {
         trail__compress_submit(full, type);
     }
     free_rotated(v, n);
+}
+
+/* ".<rotated name>.gz.tmp<pid>.<n>" of this path: returns the pid, else 0. */
+static long temp_owner(const char *base, const char *name) {
+    if (name[0] != '.') return 0;
+    const char *tmp = strstr(name, ".tmp");
+    for (const char *next; tmp && (next = strstr(tmp + 1, ".tmp"));) tmp = next;
+    if (!tmp) return 0;
+    char rotated[512];
+    size_t n = (size_t)(tmp - (name + 1));
+    if (n >= sizeof rotated) return 0;
+    memcpy(rotated, name + 1, n);
+    rotated[n] = 0;
+    size_t key_len;
+    if (!trail__rotate_match(base, rotated, &key_len) || rotated[key_len] == '\0') return 0;
+    char *end;
+    long pid = strtol(tmp + 4, &end, 10);
+    return (pid > 0 && *end == '.') ? pid : 0;
+}
+
+void trail__rotate_cleanup_temps(const char *path) {
+    size_t stem_len;
+    const char *base = base_of(path, &stem_len);
+    char dir[4096];
+    size_t dlen = (size_t)(base - path);
+    if (dlen == 0) snprintf(dir, sizeof dir, ".");
+    else snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid = temp_owner(base, de->d_name);
+        if (pid && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
 }

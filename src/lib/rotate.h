@@ -46,6 +46,11 @@ int trail__rotate_prune(const char *path, uint32_t max_files, uint32_t max_age_s
  * process that exited before its background compression ran). */
 void trail__rotate_resume_compression(const char *path, trail_compress type);
 
+/* Deletes hidden compression temp files of path's rotated files
+ * (".<rotated>.gz.tmp<pid>.<n>") whose process is gone: left by a crash
+ * in the middle of a compression. */
+void trail__rotate_cleanup_temps(const char *path);
+
 /* Wall clock used for retention by age, in unix nanoseconds; tests may
  * replace it (NULL restores the real clock). */
 void trail__rotate_set_clock(int64_t (*now_ns)(void));

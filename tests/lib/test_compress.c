@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -212,4 +213,24 @@ TEST(retention_counts_a_file_and_its_compressed_form_once) {
     CHECK_INT(rotated, ==, 2);
     CHECK_STR(got.data, "r009\nr010\n");
     trail_buf_free(&got);
+}
+
+/* A crash mid-compression leaves a hidden temp file; the next handler on the
+ * path removes it when its process is gone, and leaves everything else. */
+TEST(stale_temp_files_of_dead_processes_are_removed) {
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[256], live[256], foreign[256];
+    snprintf(stale, sizeof stale, ".app.2026-11-28T19-00-00.jsonl.gz.tmp%d.0", (int)dead);
+    snprintf(live, sizeof live, ".app.2026-11-28T19-00-00.jsonl.gz.tmp%d.0", (int)getppid());
+    snprintf(foreign, sizeof foreign, ".other.2026-11-28T19-00-00.jsonl.gz.tmp%d.0", (int)dead);
+    const char *names[] = {stale, live, foreign};
+    for (int i = 0; i < 3; i++) fclose(fopen(ht_path(names[i]), "w"));
+    trail_handler *h = ht_file(ht_path("app.jsonl"), NULL);
+    struct stat st;
+    CHECK_INT(stat(ht_path(stale), &st), ==, -1);
+    CHECK_INT(stat(ht_path(live), &st), ==, 0);
+    CHECK_INT(stat(ht_path(foreign), &st), ==, 0);
+    trail_handler_release(h);
 }
