@@ -38,7 +38,8 @@ typedef struct syslog_handler {
     socklen_t addrlen;
     int fd;
     int64_t next_connect_ns;
-    trail_buf pending;              /* TCP: frames; datagrams: [u32 len][message]... */
+    trail_buf pending;              /* TCP: frames; unix/UDP: [u32 len][message]['\0']... */
+    int unix_stream;                /* /dev/log is a stream socket: NUL-terminated messages */
     trail_buf msg;                  /* scratch for one message */
     int failing;
     unsigned long long dropped;
@@ -77,7 +78,7 @@ static int resolve(syslog_handler *s) {
 
 /* Connects with a bounded wait (the writer must not hang on a SYN). */
 static int connect_socket(syslog_handler *s) {
-    int type = s->opts.transport == TRAIL_SYSLOG_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int type = s->opts.transport == TRAIL_SYSLOG_TCP || s->unix_stream ? SOCK_STREAM : SOCK_DGRAM;
     int fd = socket(s->addr.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -errno;
     int rc = connect(fd, (struct sockaddr *)&s->addr, s->addrlen);
@@ -93,6 +94,12 @@ static int connect_socket(syslog_handler *s) {
     if (rc != 0) {
         int err = -errno;
         close(fd);
+        /* Some systems serve /dev/log as a stream socket (as glibc's syslog()
+         * also allows): use it with NUL-terminated messages. */
+        if (err == -EPROTOTYPE && s->opts.transport == TRAIL_SYSLOG_UNIX && !s->unix_stream) {
+            s->unix_stream = 1;
+            return connect_socket(s);
+        }
         return err;
     }
     /* Blocking sends with a timeout from here on. */
@@ -189,8 +196,22 @@ static int flush_dgram(syslog_handler *s) {
     while (pos < p->len) {
         uint32_t len;
         memcpy(&len, p->data + pos, sizeof len);
-        ssize_t n = send(s->fd, p->data + pos + sizeof len, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        const char *m = p->data + pos + sizeof len;
+        ssize_t n;
+        if (s->unix_stream) { /* the message and its NUL, whole */
+            size_t sent = 0;
+            n = 1;
+            while (sent < (size_t)len + 1) {
+                n = send(s->fd, m + sent, len + 1 - sent, MSG_NOSIGNAL);
+                if (n > 0) sent += (size_t)n;
+                else if (n < 0 && errno == EINTR) continue;
+                else break;
+            }
+            if (n == 0) errno = EPIPE, n = -1;
+        } else {
+            n = send(s->fd, m, len, MSG_NOSIGNAL);
+        }
+        if (n < 0 && errno == EINTR && !s->unix_stream) continue;
         if (n < 0) {
             rc = -errno;
             /* The daemon restarted (/dev/log re-created) or a UDP port
@@ -200,8 +221,8 @@ static int flush_dgram(syslog_handler *s) {
             on_error(s, rc, "cannot send to");
             break;
         }
-        trail__stat_add(TRAIL__STAT_BYTES, (uint64_t)n);
-        pos += sizeof len + len;
+        trail__stat_add(TRAIL__STAT_BYTES, len);
+        pos += sizeof len + len + 1;
     }
     memmove(p->data, p->data + pos, p->len - pos);
     p->len -= pos;
@@ -244,12 +265,15 @@ static int syslog_write(trail_handler *h, const trail_entry *e, const char *line
         memcpy(prefix, &n, sizeof n);
         plen = sizeof n;
     }
-    if (s->pending.len && s->pending.len + plen + s->msg.len > PENDING_MAX) {
+    if (s->pending.len && s->pending.len + plen + s->msg.len + 1 > PENDING_MAX) {
         s->dropped++;
         return 0;
     }
-    if (trail_buf_put(&s->pending, prefix, plen) || trail_buf_put(&s->pending, s->msg.data, s->msg.len)) {
-        s->pending.len = 0;
+    size_t before = s->pending.len;
+    if (trail_buf_put(&s->pending, prefix, plen) || trail_buf_put(&s->pending, s->msg.data, s->msg.len) ||
+        (!tcp && trail_buf_put(&s->pending, "", 1))) {
+        s->pending.len = before; /* no half record */
+        s->dropped++;
         return -ENOMEM;
     }
     if (!s->failing && s->pending.len >= 256 * 1024) syslog_flush(h);

@@ -384,3 +384,43 @@ TEST(structured_data_is_optional) {
     trail_handler_release(h);
     close(rx);
 }
+
+/* /dev/log served as a stream socket: messages are NUL-terminated. */
+TEST(unix_stream_socket_fallback) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/stream.sock", test_tmpdir());
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un un = {0};
+    un.sun_family = AF_UNIX;
+    CHECK(strlen(path) < sizeof un.sun_path);
+    memcpy(un.sun_path, path, strlen(path) + 1);
+    CHECK_INT(bind(ls, (struct sockaddr *)&un, sizeof un), ==, 0);
+    CHECK_INT(listen(ls, 4), ==, 0);
+    trail_syslog_opts o = {.transport = TRAIL_SYSLOG_UNIX, .address = path, .app_name = "app"};
+    trail_handler *h = NULL;
+    CHECK_INT(trail_handler_syslog(&h, &o), ==, 0);
+    log_entry(h, "svc", TRAIL_INFO, "one\ntwo", NULL, 0, NULL, 0);
+    log_entry(h, "svc", TRAIL_INFO, "three", NULL, 0, NULL, 0);
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    CHECK(wait_readable(ls, 5000));
+    int c = accept(ls, NULL, NULL);
+    char buf[1024];
+    size_t got = 0, nuls = 0;
+    while (nuls < 2 && got < sizeof buf && wait_readable(c, 5000)) {
+        ssize_t n = recv(c, buf + got, sizeof buf - got, 0);
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n; i++) nuls += buf[got + (size_t)i] == 0;
+        got += (size_t)n;
+    }
+    CHECK_INT(nuls, ==, 2);
+    CHECK(got > 0 && buf[got - 1] == 0);
+    parsed p;
+    parse(buf, &p);
+    CHECK_STR(p.msg, "one\\ntwo");
+    parse(buf + strlen(buf) + 1, &p);
+    CHECK_STR(p.msg, "three");
+    CHECK_INT(strlen(buf) + 1 + strlen(buf + strlen(buf) + 1) + 1, ==, got);
+    trail_handler_release(h);
+    close(c);
+    close(ls);
+}
