@@ -7,9 +7,9 @@
  * released bound loggers. Passes are numbered: a flush waits for a pass that
  * started after it was called, which has then seen everything logged before.
  *
- * Idle: a few yields, then a futex wait on wake_word with a timeout growing
- * to 10 ms, so an idle process costs ~100 wake-ups a second at most and
- * latency stays bounded. Producers only wake it (one syscall) when their
+ * Between passes: a futex wait on wake_word, 0.5 ms after a small batch,
+ * growing to 10 ms when idle, so an idle process costs ~100 wake-ups a
+ * second and latency stays bounded; a big batch loops at once. Producers only wake it (one syscall) when their
  * ring is more than half full, or when they block, flush or exit. */
 #include "core_impl.h"
 #include "handler_impl.h"
@@ -95,9 +95,11 @@ void trail__write_free_scratch(void) {
 /* Drains r up to upto; returns the number of entries written. */
 static size_t drain_ring(trail__ring *r, uint64_t upto) {
     uint64_t t = r->tail;
+    /* The fill only grows between drains: its peak is what is there now. */
+    if (upto - t > __atomic_load_n(&r->high_water, __ATOMIC_RELAXED)) trail__ring_high_water(r, upto - t);
     size_t n = 0;
     while (t < upto) {
-        const trail__rec *rec = (const trail__rec *)(const void *)(r->buf + (t & r->mask));
+        const trail__rec *rec = (const trail__rec *)(const void *)(r->cbuf + (t & r->cmask));
         if (rec->kind == TRAIL__REC_ENTRY) {
             trail__write_record(rec);
             n++;
@@ -171,17 +173,18 @@ static void *backend_main(void *arg) {
             trail__tsc_resync();
             last_resync = now;
         }
-        if (n || __atomic_load_n(&wake_word, __ATOMIC_SEQ_CST) != w) {
+        /* Asked for (flush, blocked producer, ring half full) or a big
+         * batch: go on at once. Otherwise sleep, so the next pass takes a
+         * batch instead of chasing the producers record by record (which
+         * would bounce their cache lines between the cores). */
+        if (__atomic_load_n(&wake_word, __ATOMIC_SEQ_CST) != w || n >= 512) {
             idle = 0;
             continue;
         }
-        if (++idle < 4) {
-            sched_yield();
-            continue;
-        }
-        long us = idle < 16 ? 200 : idle < 32 ? 2000 : 10000;
+        idle = n ? 0 : idle + 1;
+        long us = n ? 500 : idle < 8 ? 1000 : idle < 32 ? 4000 : 10000;
         struct timespec ts = {0, us * 1000};
-        w = __atomic_load_n(&wake_word, __ATOMIC_SEQ_CST);
+        /* w is from before the pass: any wake since then returns at once. */
         __atomic_store_n(&sleeping, 1, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&stop_req, __ATOMIC_ACQUIRE)) futex(&wake_word, FUTEX_WAIT_PRIVATE, w, &ts);
         __atomic_store_n(&sleeping, 0, __ATOMIC_SEQ_CST);

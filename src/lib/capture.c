@@ -98,7 +98,7 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
     if (TRAIL_UNLIKELY(!fields)) n = 0;
     size_t limit = trail__rt.max_entry_bytes;
     uint64_t max_record = r ? r->max_record : UINT32_MAX / 2;
-    uint32_t lens[FAST_FIELDS];
+    uint32_t lens[FAST_FIELDS], raws[FAST_FIELDS];
     size_t msg_len, size;
     /* Sizing; when the whole record would not fit in the ring, the per-value
      * limit is halved until it does (each cut value is marked). */
@@ -107,8 +107,12 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
         size_t var = ctx_len + msg_len;
         for (size_t i = 0; i < n; i++) {
             if (!copies_bytes(fields[i].type)) continue;
-            size_t st = stored_len(fields[i].v.s, raw_len(&fields[i]), limit, fields[i].type, &flags);
-            if (i < FAST_FIELDS) lens[i] = (uint32_t)st;
+            size_t raw = raw_len(&fields[i]);
+            size_t st = stored_len(fields[i].v.s, raw, limit, fields[i].type, &flags);
+            if (i < FAST_FIELDS) {
+                lens[i] = (uint32_t)st;
+                raws[i] = (uint32_t)(raw < UINT32_MAX ? raw : UINT32_MAX - 1);
+            }
             var += st;
         }
         size = (sizeof(trail__rec) + n * sizeof(trail_field) + var + 7) & ~(size_t)7;
@@ -150,7 +154,7 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
             out[i].len = 0;
             continue;
         }
-        size_t raw = raw_len(&fields[i]);
+        size_t raw = i < FAST_FIELDS ? raws[i] : raw_len(&fields[i]);
         size_t st = i < FAST_FIELDS ? lens[i] : stored_len(fields[i].v.s, raw, limit, fields[i].type, &flags);
         put_value(p + off, fields[i].v.s, raw, st, fields[i].type);
         out[i].v.u = off;

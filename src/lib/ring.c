@@ -89,11 +89,13 @@ trail__ring *trail__ring_attach(void) {
         return NULL;
     }
     memset(r, 0, sizeof *r);
-    r->buf = buf;
+    memset(buf, 0, size); /* fault the pages in now, not on the hot path */
+    r->buf = r->cbuf = buf;
     r->size = size;
-    r->mask = size - 1;
+    r->mask = r->cmask = size - 1;
     r->max_record = size / 2;
-    r->watermark = 0;
+    r->half = size / 2;
+    r->woke_at = UINT64_MAX;
     r->epoch = trail__rt.epoch;
     r->tid = (uint32_t)gettid();
     pthread_mutex_lock(&ring_mu);
@@ -107,16 +109,26 @@ trail__ring *trail__ring_attach(void) {
 
 void trail__ring_count_ringless(void) { __atomic_fetch_add(&ringless_dropped, 1, __ATOMIC_RELAXED); }
 
-void trail__ring_note(trail__ring *r, uint64_t used) {
-    if (used > __atomic_load_n(&r->high_water, __ATOMIC_RELAXED))
-        __atomic_store_n(&r->high_water, used, __ATOMIC_RELAXED);
+void trail__ring_high_water(trail__ring *r, uint64_t used) {
     uint64_t hw = __atomic_load_n(&r->high_water, __ATOMIC_RELAXED);
-    r->watermark = hw < r->size / 2 ? hw : r->size / 2;
-    if (used > r->size / 2) trail__backend_wake();
+    while (used > hw && !__atomic_compare_exchange_n(&r->high_water, &hw, used, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+void trail__ring_note(trail__ring *r) {
+    r->cached_tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    uint64_t used = r->next_head - r->cached_tail;
+    if (used <= r->half) return;
+    trail__ring_high_water(r, used);
+    /* Once per drain: the backend moves tail when it has woken up. */
+    if (r->woke_at != r->cached_tail) {
+        r->woke_at = r->cached_tail;
+        trail__backend_wake();
+    }
 }
 
 static int fits(trail__ring *r, uint32_t size) {
-    uint64_t h = r->head;
+    uint64_t h = r->next_head;
     uint64_t room = r->size - (h & r->mask);
     uint64_t end = h + (room >= size ? size : room + size);
     return end - r->cached_tail <= r->size;
@@ -229,6 +241,8 @@ void trail__rings_after_fork_child(void) {
         r->dropped_reported = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED);
         if (r == mine) {
             r->cached_tail = h;
+            r->next_head = h;
+            r->woke_at = UINT64_MAX;
             r->tid = (uint32_t)gettid();
         } else {
             /* Its thread does not exist in the child. A record it was

@@ -17,16 +17,19 @@
 #include <stdint.h>
 
 typedef struct trail__ring {
-    /* Producer's line. */
-    _Alignas(64) uint64_t head; /* committed end; release-stored by the producer */
-    uint64_t next_head;         /* end of the record being written (producer only) */
-    uint64_t cached_tail;       /* last tail seen (producer only) */
-    uint64_t watermark;         /* commit calls trail__ring_note above this (producer only) */
+    /* Producer's private line: never read by the backend while it runs. */
+    _Alignas(64) uint64_t next_head; /* end of the record being written */
+    uint64_t cached_tail;            /* last tail seen */
+    uint64_t half;                   /* size / 2: commit calls trail__ring_note above it */
+    uint64_t woke_at;                /* tail when the producer last woke the backend */
     char *buf;
     uint64_t mask;
     uint64_t size;
     uint32_t epoch;
     uint32_t tid;
+    /* Published end of committed records: the one line both sides touch on
+     * every record (release store by the producer, acquire load by the backend). */
+    _Alignas(64) uint64_t head;
     /* Written by the producer, read by stats and the backend (relaxed atomics). */
     _Alignas(64) uint64_t dropped;
     uint64_t blocked;
@@ -34,6 +37,8 @@ typedef struct trail__ring {
     /* Consumer's line. */
     _Alignas(64) uint64_t tail;     /* release-stored by the backend */
     uint64_t dropped_reported;      /* backend only */
+    char *cbuf;                     /* the backend's copies of buf and mask */
+    uint64_t cmask;
     /* Registry (under the ring mutex). */
     _Alignas(64) struct trail__ring *next;
     int closed;   /* atomic: the owner thread has exited */
@@ -48,8 +53,11 @@ extern _Thread_local trail__ring *trail__tl_ring __attribute__((tls_model("initi
 trail__ring *trail__ring_attach(void);
 /* Slow path of reserve: no room. Drops or blocks according to level. */
 char *trail__ring_full(trail__ring *r, uint32_t size, int level);
-/* Slow path of commit: high-water mark and waking a sleeping backend. */
-void trail__ring_note(trail__ring *r, uint64_t used);
+/* Slow path of commit: the ring looks more than half full (by the cached
+ * tail): refresh it, note the high-water mark, wake the backend. */
+void trail__ring_note(trail__ring *r);
+/* Raises r->high_water to used (producer and backend both call it). */
+void trail__ring_high_water(trail__ring *r, uint64_t used);
 /* Entries dropped because a thread could not get a ring. */
 void trail__ring_count_ringless(void);
 
@@ -61,7 +69,7 @@ static inline void trail__ring_pad(char *at, uint64_t bytes) {
 
 /* Room for size bytes (a multiple of 8) or NULL (dropped and counted). */
 static inline char *trail__ring_reserve(trail__ring *r, uint32_t size, int level) {
-    uint64_t h = r->head;
+    uint64_t h = r->next_head; /* == head between calls; the producer's own copy */
     uint64_t off = h & r->mask;
     uint64_t room = r->size - off;
     uint64_t end = h + (room >= size ? size : room + size);
@@ -76,8 +84,7 @@ static inline char *trail__ring_reserve(trail__ring *r, uint32_t size, int level
 
 static inline void trail__ring_commit(trail__ring *r) {
     __atomic_store_n(&r->head, r->next_head, __ATOMIC_RELEASE);
-    uint64_t used = r->next_head - r->cached_tail;
-    if (TRAIL_UNLIKELY(used > r->watermark)) trail__ring_note(r, used);
+    if (TRAIL_UNLIKELY(r->next_head - r->cached_tail > r->half)) trail__ring_note(r);
 }
 
 /* Backend side. */
