@@ -4,6 +4,8 @@
 #include "handler_test_util.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 TEST(writes_lines_in_order) {
@@ -250,4 +252,61 @@ TEST(default_formatter_is_json_lines) {
     CHECK_INT(ht_count_lines(got), ==, 1); /* the newline in the message is escaped */
     CHECK_CONTAINS(got, "\"message\":\"hello \\\"json\\\"\\nnext\"");
     free(got);
+}
+
+/* A real full disk, where the machine allows it: a 64 KiB tmpfs in a private
+ * mount namespace (this case runs in its own process). Writing fails with
+ * ENOSPC, the process goes on, and once space is freed every line is there,
+ * whole and in order. Skipped without the privilege to mount. */
+TEST(real_disk_full_on_a_tiny_tmpfs) {
+    const char *dir = ht_path("small");
+    CHECK_INT(mkdir(dir, 0755), ==, 0);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+        fprintf(stderr, "  (skipped: cannot mount a tmpfs here)\n");
+        return;
+    }
+    const char *err = ht_capture_stderr();
+    char filler[1100], path[1100], line[128];
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    FILE *f = fopen(filler, "w");
+    static char block[32 * 1024];
+    memset(block, 'f', sizeof block);
+    CHECK_INT(fwrite(block, 1, sizeof block, f), ==, sizeof block);
+    CHECK_INT(fclose(f), ==, 0);
+    trail_handler *h = ht_file(path, NULL);
+    uint64_t e0 = trail__stat_read(TRAIL__STAT_WRITE_ERRORS);
+    int logged = 0, failed_at = -1;
+    for (; logged < 5000 && (failed_at < 0 || logged < failed_at + 200); logged++) {
+        snprintf(line, sizeof line, "%06d %s", logged, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+        ht_log(h, line);
+        if (logged % 10 == 9) {
+            int rc = trail__handler_flush(h);
+            if (rc < 0) {
+                CHECK_INT(rc, ==, -ENOSPC);
+                if (failed_at < 0) failed_at = logged;
+            }
+        }
+    }
+    CHECK(failed_at > 0); /* the disk did fill up */
+    CHECK(trail__stat_read(TRAIL__STAT_WRITE_ERRORS) > e0);
+    CHECK_INT(unlink(filler), ==, 0); /* space comes back */
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    trail_handler_release(h);
+    size_t len;
+    char *file = test_read_file(path, &len);
+    CHECK_INT(ht_count_lines(file), ==, logged);
+    char *p = file;
+    for (int i = 0; i < logged; i++) {
+        CHECK_INT(atoi(p), ==, i);
+        char *nl = strchr(p, '\n');
+        CHECK(nl && nl - p == 6 + 1 + 90);
+        p = nl + 1;
+    }
+    free(file);
+    char *rep = test_read_file(err, NULL);
+    CHECK_INT(ht_count(rep, "cannot write"), ==, 1);
+    CHECK_CONTAINS(rep, "writable again");
+    free(rep);
 }
