@@ -6,6 +6,8 @@
 #include "rotate.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <zlib.h>
@@ -233,4 +235,47 @@ TEST(stale_temp_files_of_dead_processes_are_removed) {
     CHECK_INT(stat(ht_path(live), &st), ==, 0);
     CHECK_INT(stat(ht_path(foreign), &st), ==, 0);
     trail_handler_release(h);
+}
+
+/* Compression on a full disk fails cleanly: the original stays intact, no
+ * temp file is left, and it works once space is back. Needs the privilege
+ * to mount a tmpfs in a private mount namespace; skipped otherwise. */
+TEST(compression_on_a_full_disk_keeps_the_original) {
+    const char *dir = ht_path("small");
+    CHECK_INT(mkdir(dir, 0755), ==, 0);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+        fprintf(stderr, "  (skipped: cannot mount a tmpfs here)\n");
+        return;
+    }
+    char path[1100], filler[1100];
+    snprintf(path, sizeof path, "%s/app.2026-11-28T20-00-00.jsonl", dir);
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    size_t n = 24 * 1024;
+    unsigned char *data = malloc(n);
+    uint32_t x = 7;
+    for (size_t i = 0; i < n; i++) data[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 16); /* incompressible */
+    FILE *f = fopen(path, "wb");
+    CHECK_INT(fwrite(data, 1, n, f), ==, n);
+    CHECK_INT(fclose(f), ==, 0);
+    int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+    char block[4096] = {0};
+    while (write(fd, block, sizeof block) > 0) {}
+    close(fd);
+    CHECK_INT(trail__compress_file(path, TRAIL_COMPRESS_GZIP), ==, -ENOSPC);
+    size_t len;
+    char *back = test_read_file(path, &len);
+    CHECK(back && len == n && memcmp(back, data, n) == 0);
+    free(back);
+    ht_names r = ht_list(dir, ".");
+    for (size_t i = 0; i < r.n; i++) CHECK(!strstr(r.v[i], ".tmp"));
+    ht_names_free(&r);
+    CHECK_INT(unlink(filler), ==, 0);
+    CHECK_INT(trail__compress_file(path, TRAIL_COMPRESS_GZIP), ==, 0);
+    char gz[1200];
+    snprintf(gz, sizeof gz, "%s.gz", path);
+    back = gunzip_file(gz, &len);
+    CHECK(back && len == n && memcmp(back, data, n) == 0);
+    free(back);
+    free(data);
 }
