@@ -205,7 +205,9 @@ static int file_write(trail_handler *h, const trail_entry *e, const char *line, 
     int64_t ts = (e && e->ts_ns > 0) ? e->ts_ns / 1000000000 : now_s();
     if (fh->opts.interval_s && trail__rotate_period_start(ts, fh->opts.interval_s) > fh->period)
         rotate(fh, trail__rotate_period_start(ts, fh->opts.interval_s));
-    else if (fh->opts.max_bytes) {
+    else if (fh->opts.max_bytes && !fh->failing) {
+        /* Not while writes fail: the backlog would make every line rotate
+         * into a new, still unwritable, file. */
         uint64_t used = fh->size + fh->pending.len;
         if (used > 0 && used + len > fh->opts.max_bytes) rotate(fh, ts);
     }

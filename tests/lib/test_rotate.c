@@ -334,3 +334,36 @@ TEST(relative_path_in_the_current_directory) {
     CHECK_STR(cur, "four\n");
     free(cur);
 }
+
+/* While the disk is full, size rotation waits: no storm of new files; after
+ * recovery every line is there once, in order. */
+TEST(no_rotation_storm_while_writes_fail) {
+    const char *err = ht_capture_stderr();
+    (void)err;
+    trail_file_opts o = {.max_bytes = 100};
+    trail_handler *h = ht_file(ht_path("full.log"), &o);
+    ht_log(h, "first line before the disk fills");
+    trail__handler_flush(h);
+    trail__io_inject(ENOSPC, 1 << 30);
+    trail_buf want = {0};
+    trail_buf_put(&want, "first line before the disk fills\n", 33);
+    char line[64];
+    for (int i = 0; i < 200; i++) {
+        snprintf(line, sizeof line, "during %03d", i);
+        ht_log(h, line);
+        trail_buf_put(&want, line, strlen(line));
+        trail_buf_put(&want, "\n", 1);
+        if (i % 10 == 9) trail__handler_flush(h);
+    }
+    ht_names r = ht_list(test_tmpdir(), "full.");
+    CHECK(r.n <= 3);
+    ht_names_free(&r);
+    trail__io_inject(0, 0);
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    trail_handler_release(h);
+    trail_buf_put(&want, "", 1);
+    char *all = read_all_in_order("full.log", NULL);
+    CHECK_STR(all, want.data);
+    free(all);
+    trail_buf_free(&want);
+}
