@@ -216,6 +216,7 @@ static void register_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent
 
 static void *worker_main(void *arg) {
     (void)arg;
+    int failed = 0;
     setpriority(PRIO_PROCESS, (id_t)gettid(), 19); /* per-thread nice on Linux */
     pthread_mutex_lock(&mu);
     for (;;) {
@@ -226,9 +227,14 @@ static void *worker_main(void *arg) {
         busy = 1;
         pthread_mutex_unlock(&mu);
         int rc = trail__compress_file(j.path, j.type);
-        if (rc < 0 && rc != -ENOENT)
+        if (rc < 0 && rc != -ENOENT) {
             trail__report_once("trail.compress", "cannot compress %s: %s (the file is kept uncompressed)", j.path,
                                trail_strerror(rc));
+            failed = 1;
+        } else if (rc == 0 && failed) {
+            failed = 0;
+            trail__report_clear("trail.compress"); /* report the next failure again */
+        }
         free(j.path);
         pthread_mutex_lock(&mu);
         busy = 0;
