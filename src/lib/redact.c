@@ -38,8 +38,30 @@ typedef struct chunk {
     _Alignas(16) unsigned char data[];
 } chunk;
 
+/* Caches of verdicts, per slot (so per thread and filter: no locking).
+ * Entries hold a copy of what they describe and are checked with memcmp,
+ * so a stale pointer or a reused buffer can never return a wrong verdict. */
+#define KEY_CACHE 64
+#define KEY_CACHE_MAX 30
+#define MSG_CACHE 64
+#define MSG_CACHE_MAX 120
+
+typedef struct key_verdict {
+    uint8_t len; /* 0 = empty */
+    uint8_t secret;
+    char key[KEY_CACHE_MAX];
+} key_verdict;
+
+typedef struct msg_verdict { /* call-site messages known to hold no shape */
+    const char *ptr;
+    uint32_t len;
+    char copy[MSG_CACHE_MAX];
+} msg_verdict;
+
 typedef struct slot {
     uint64_t owner; /* filter id, 0 = free */
+    key_verdict keys[KEY_CACHE];
+    msg_verdict msgs[MSG_CACHE];
     uint64_t last_use;
     chunk *chunks[2]; /* two arenas, used in turn; each newest (largest) chunk first */
     int cur;          /* the arena of the current run */
@@ -119,6 +141,9 @@ static slot *slot_for(uint64_t id, const trail_entry *e) {
         }
         if (sc->s[i].last_use < victim->last_use) victim = &sc->s[i];
     }
+    /* A slot taken over from another filter: its verdicts are not ours. */
+    memset(victim->keys, 0, sizeof victim->keys);
+    memset(victim->msgs, 0, sizeof victim->msgs);
     victim->owner = id;
 found:
     victim->last_use = ++sc->tick;
@@ -208,6 +233,32 @@ static int secret_key(const char *key, size_t len, void *ud) {
     return 0;
 }
 
+/* secret_key() through this slot's cache, keyed by the key's bytes. */
+static int secret_key_cached(const redactor *r, slot *sl, const char *key) {
+    size_t n = strlen(key);
+    if (n == 0 || n > KEY_CACHE_MAX) return secret_key(key, n, (void *)r);
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, key, 8);
+        memcpy(&b, key + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++) a = a << 8 | (unsigned char)key[i];
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n;
+    /* Two-way: a key has two places, so two hot keys that collide do not
+     * evict each other on every entry. */
+    size_t idx = (size_t)((h * 0x2545F4914F6CDD1Dull) >> 58) & ~(size_t)1;
+    key_verdict *w = &sl->keys[idx];
+    for (int k = 0; k < 2; k++)
+        if (w[k].len == n && memcmp(w[k].key, key, n) == 0) return w[k].secret;
+    key_verdict *v = !w[0].len ? &w[0] : !w[1].len ? &w[1] : &w[(h >> 40) & 1];
+    int secret = secret_key(key, n, (void *)r);
+    v->len = (uint8_t)n;
+    v->secret = (uint8_t)secret;
+    memcpy(v->key, key, n);
+    return secret;
+}
+
 /* ------------------------------------------------------------- JSON */
 
 static size_t json_string_end(const char *s, size_t n, size_t i) { /* s[i] == '"'; index after the closing quote */
@@ -243,7 +294,7 @@ static size_t json_value_end(const char *s, size_t n, size_t i) {
     }
     /* A scalar; up to the next separator, spaces included, so in malformed
      * JSON "Bearer x" after a secret key goes as a whole. */
-    while (i < n && !strchr(",}]\r\n", s[i])) i++;
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != '\r' && s[i] != '\n' && s[i]) i++;
     return i;
 }
 
@@ -337,7 +388,7 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
         trail_field nf = f[i];
         int changed = 0;
         size_t len = f[i].len;
-        if (f[i].key && f[i].type != TRAIL_T_NULL && secret_key(f[i].key, strlen(f[i].key), (void *)r)) {
+        if (f[i].key && f[i].type != TRAIL_T_NULL && secret_key_cached(r, sl, f[i].key)) {
             nf.type = TRAIL_T_STR;
             nf.v.s = r->repl;
             nf.len = (uint32_t)r->shapes.repl_len;
@@ -372,11 +423,26 @@ static int redact_entry(trail_entry *e, void *ud) {
     slot *sl = slot_for(r->id, e);
     if (!sl) oom = 1;
     if (!oom && e->msg && e->msg_len) {
-        size_t nl;
-        const char *nm = rewrite_text(r, sl, e->msg, e->msg_len, 0, &nl, &oom);
-        if (nm) {
-            e->msg = nm;
-            e->msg_len = nl;
+        /* A call-site message (file set) is a literal seen again and again:
+         * remember the clean ones. The copy check keeps this exact even if
+         * an earlier filter pointed msg at a reused buffer. */
+        msg_verdict *mv = NULL;
+        int known_clean = 0;
+        if (e->file && e->msg_len <= MSG_CACHE_MAX) {
+            mv = &sl->msgs[((uintptr_t)e->msg * 0x9E3779B97F4A7C15ull) >> 58];
+            known_clean = mv->ptr == e->msg && mv->len == e->msg_len && memcmp(mv->copy, e->msg, e->msg_len) == 0;
+        }
+        if (!known_clean) {
+            size_t nl;
+            const char *nm = rewrite_text(r, sl, e->msg, e->msg_len, 0, &nl, &oom);
+            if (nm) {
+                e->msg = nm;
+                e->msg_len = nl;
+            } else if (mv && !oom) {
+                mv->ptr = e->msg;
+                mv->len = (uint32_t)e->msg_len;
+                memcpy(mv->copy, e->msg, e->msg_len);
+            }
         }
     }
     if (!oom && e->nfields) {

@@ -12,27 +12,35 @@
 #include <string.h>
 #include <strings.h>
 
-/* Character classes, one bit per scanner's token set (generated for ASCII;
- * bytes >= 0x80 belong to none). */
-enum { C_ALNUM = 1, C_KEY = 2, C_B64URL = 4, C_TOKEN68 = 8, C_B64STD = 16, C_EMAIL = 32, C_DIGIT = 64 };
-static const unsigned char cclass[256] = {
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0, 32,  0,  0,  0,  0,  0, 56,  0, 46, 42, 24,
-    127, 127, 127, 127, 127, 127, 127, 127, 127, 127,  0,  0,  0,  0,  0,  0,
-     0, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
-    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,  0,  0,  0,  0, 46,
-     0, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
-    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,  0,  0,  0,  8,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+/* Character classes, one bit per token set (generated for ASCII; bytes
+ * >= 0x80 belong to none). C_KEYNEXT: may follow a word that starts a
+ * key=value; C_MAILNEXT: may follow a word that starts an e-mail;
+ * C_VALEND: ends an unquoted value. */
+enum {
+    C_ALNUM = 1, C_KEY = 2, C_B64URL = 4, C_TOKEN68 = 8, C_B64STD = 16, C_EMAIL = 32, C_DIGIT = 64,
+    C_KEYNEXT = 128, C_MAILNEXT = 256, C_VALEND = 512
 };
+static const unsigned short cclass[256] = {
+    512,   0,   0,   0,   0,   0,   0,   0,   0, 512, 512,   0,   0, 512,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    512,   0, 640,   0,   0, 288, 512, 512,   0, 512,   0, 312, 512, 430, 426,  24,
+    127, 127, 127, 127, 127, 127, 127, 127, 127, 127,   0, 512,   0, 128,   0,   0,
+    256,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,
+     63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,   0,   0, 512,   0, 430,
+      0,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,
+     63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,   0,   0, 512,   8,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+};
+
+/* Internal refinement of TRAIL_REDACT_AWS_KEY: secret keys (need '=' or ':'). */
+#define SHAPE_AWS_SECRET (1u << 30)
 
 static int is_alnum(unsigned char c) { return cclass[c] & C_ALNUM; }
 static int is_digit(unsigned char c) { return cclass[c] & C_DIGIT; }
@@ -216,15 +224,25 @@ static int kv_at(const trail__shape_cfg *cfg, const char *s, size_t n, size_t i,
         return 1;
     }
     size_t e = v;
-    while (e < n && !strchr(" \t\r\n,;&\"'})]", s[e])) e++;
+    while (e < n && !(cclass[(unsigned char)s[e]] & C_VALEND)) e++;
     if (e == v) return 0;
     *ms = v;
     *me = e;
     return 1;
 }
 
-int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size_t from, size_t *ms, size_t *me) {
-    unsigned sh = cfg->shapes;
+/* Shapes that cannot occur in s at all, found with memchr (vectorised, far
+ * cheaper than the scanners): key=value and AWS secrets need '=' or ':',
+ * e-mails need '@', JWTs need '.'. */
+static unsigned possible_shapes(unsigned sh, const char *s, size_t n) {
+    if (!memchr(s, '=', n) && !memchr(s, ':', n)) sh &= ~(unsigned)(TRAIL_REDACT_KEY_VALUE | SHAPE_AWS_SECRET);
+    if ((sh & TRAIL_REDACT_EMAIL) && !memchr(s, '@', n)) sh &= ~(unsigned)TRAIL_REDACT_EMAIL;
+    if ((sh & TRAIL_REDACT_JWT) && !memchr(s, '.', n)) sh &= ~(unsigned)TRAIL_REDACT_JWT;
+    return sh;
+}
+
+static int shape_next(const trail__shape_cfg *cfg, unsigned sh, const char *s, size_t n, size_t from, size_t *ms,
+                      size_t *me) {
     int kv = (sh & TRAIL_REDACT_KEY_VALUE) && cfg->secret_key;
     for (size_t i = from; i < n; i++) {
         unsigned char c = (unsigned char)s[i], p = i ? (unsigned char)s[i - 1] : ' ';
@@ -239,7 +257,7 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
         unsigned char nx = w < n ? (unsigned char)s[w] : 0;
         int word = w > i;
         if ((sh & TRAIL_REDACT_BEARER) && (c | 0x20) == 'b' && scheme_at(s, n, i, ms, me)) return 1;
-        if (kv && is_keych(c) && !is_keych(p) && (!word || (nx && strchr("_-.=\"", nx))) &&
+        if (kv && is_keych(c) && !is_keych(p) && (!word || (cclass[nx] & C_KEYNEXT)) &&
             kv_at(cfg, s, n, i, ms, me))
             return 1;
         if ((sh & TRAIL_REDACT_JWT) && c == 'e' && !is_b64url(p) && p != '.' && jwt_at(s, n, i, &e)) {
@@ -251,7 +269,8 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
                 *ms = i, *me = i + 20;
                 return 1;
             }
-            if ((w - i >= 40 || nx == '/' || nx == '+' || !word) && is_b64std(c) && aws_secret_at(s, n, i)) {
+            if ((sh & SHAPE_AWS_SECRET) && (w - i >= 40 || nx == '/' || nx == '+' || !word) && is_b64std(c) &&
+                aws_secret_at(s, n, i)) {
                 *ms = i, *me = i + 40;
                 return 1;
             }
@@ -260,7 +279,7 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
             *ms = i, *me = e;
             return 1;
         }
-        if ((sh & TRAIL_REDACT_EMAIL) && is_email_local(c) && !is_email_local(p) && (!word || (nx && strchr(".%+-_@", nx))) &&
+        if ((sh & TRAIL_REDACT_EMAIL) && is_email_local(c) && !is_email_local(p) && (!word || (cclass[nx] & C_MAILNEXT)) &&
             email_at(s, n, i, &e)) {
             *ms = i, *me = e;
             return 1;
@@ -270,11 +289,18 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
     return 0;
 }
 
+int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size_t from, size_t *ms, size_t *me) {
+    if (!s || from >= n) return 0;
+    unsigned sh = possible_shapes(cfg->shapes | SHAPE_AWS_SECRET, s + from, n - from);
+    return shape_next(cfg, sh, s, n, from, ms, me);
+}
+
 long trail__redact_text(const trail__shape_cfg *cfg, const char *s, size_t n, trail_buf *out) {
     size_t pos = 0, ms, me, start_len = out->len;
     long count = 0;
     if (!s || !cfg->shapes) return 0;
-    while (pos < n && trail__shape_next(cfg, s, n, pos, &ms, &me)) {
+    unsigned sh = possible_shapes(cfg->shapes | SHAPE_AWS_SECRET, s, n); /* once: linear overall */
+    while (pos < n && shape_next(cfg, sh, s, n, pos, &ms, &me)) {
         if (trail_buf_put(out, s + pos, ms - pos) || trail_buf_put(out, cfg->repl, cfg->repl_len)) {
             out->len = start_len;
             return -ENOMEM;
