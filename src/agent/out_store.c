@@ -270,7 +270,8 @@ static int store_send(ta_output *base, ta_batch *b, uint32_t *n_invalid) {
         if (r->input)
             for (uint32_t k = 0; k < r->input->nlabels && nl < MAXL - 8; k++) {
                 const ta_label *x = &r->input->labels[k];
-                if (!x->name || !*x->name || !x->value || !strcmp(x->name, "category")) continue;
+                if (!x->name || !*x->name || !x->value || !strcmp(x->name, "category") || strlen(x->value) > 65535)
+                    continue;
                 bool dup = false;
                 for (uint32_t j = 0; j < nl; j++) dup |= !strcmp(l[j].name, x->name);
                 if (!dup) l[nl++] = (trail_store_label){x->name, x->value};
@@ -281,7 +282,8 @@ static int store_send(ta_output *base, ta_batch *b, uint32_t *n_invalid) {
             else v = field(r, name, NULL);
             bool dup = false;
             for (uint32_t j = 0; j < nl; j++) dup |= !strcmp(l[j].name, name);
-            if (v && !dup && strcmp(name, "category")) l[nl++] = (trail_store_label){name, v};
+            /* a label is for selecting streams: long values are not labels */
+            if (v && !dup && strcmp(name, "category") && strlen(v) <= 256) l[nl++] = (trail_store_label){name, v};
         }
         *e = (trail_store_entry){
             .category = o->cats[i],
