@@ -399,3 +399,35 @@ TEST(same_filter_twice_on_its_own_output) {
     }
     trail_filter_free(f);
 }
+
+TEST(caches_never_trust_a_reused_buffer) {
+    trail_filter *f = deflt();
+    static const char file[] = "app.c";
+    char msg[64], key[32];
+    trail_field fields[1];
+    for (int round = 0; round < 3; round++) {
+        /* Same addresses each round, different bytes: a clean message and a
+         * harmless key, then a secret in the message and a secret key. */
+        int secret = round == 1;
+        snprintf(msg, sizeof msg, "%s", secret ? "AKIAIOSFODNN7EXAMPLE" : "nothing to see here!");
+        snprintf(key, sizeof key, "%s", secret ? "password" : "username");
+        fields[0] = (trail_field)TRAIL_STR("", "value-1");
+        fields[0].key = key;
+        trail_entry e = {0};
+        e.file = file;
+        e.line = 1;
+        e.msg = msg;
+        e.msg_len = strlen(msg);
+        e.fields = fields;
+        e.nfields = 1;
+        CHECK_INT(f->fn(&e, f->ud), ==, 1);
+        if (secret) {
+            CHECK(e.msg_len == 10 && memcmp(e.msg, "[REDACTED]", 10) == 0);
+            CHECK(memcmp(e.fields[0].v.s, "[REDACTED]", 10) == 0);
+        } else {
+            CHECK(e.msg == msg);
+            CHECK(e.fields == fields);
+        }
+    }
+    trail_filter_free(f);
+}
