@@ -65,14 +65,27 @@ typedef struct lv {
     size_t len;
 } lv;
 
-static const char *field_text(const ta_record *r, const char *key, size_t *len) {
-    const ta_field *f = ta_record_get(r, key);
+/* Field lookup that first tries where the key was in the previous record:
+ * entries of one input usually have their fields in the same order. */
+static const ta_field *find_field(const ta_record *r, const char *key, uint32_t *hint) {
+    if (hint && *hint < r->nfields && strcmp(r->fields[*hint].key, key) == 0) return &r->fields[*hint];
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].key, key) == 0) {
+            if (hint) *hint = i;
+            return &r->fields[i];
+        }
+    return NULL;
+}
+
+static const char *field_text_h(const ta_record *r, const char *key, size_t *len, uint32_t *hint) {
+    const ta_field *f = find_field(r, key, hint);
     if (!f || f->kind == TA_NULL) return NULL;
     *len = f->val_len;
     return f->val;
 }
 
-static const char *source_value(const char *src, const ta_record *r, size_t *len) {
+
+static const char *source_value(const char *src, const ta_record *r, size_t *len, uint32_t *hint) {
     const ta_input_info *in = r->input;
     const char *v = NULL;
     if (strcmp(src, "category") == 0) v = in ? in->category : NULL;
@@ -87,7 +100,15 @@ static const char *source_value(const char *src, const ta_record *r, size_t *len
             *len = strlen(in->labels[i].value);
             return in->labels[i].value;
         }
-    return field_text(r, src, len);
+    return field_text_h(r, src, len, hint);
+}
+
+static bool same_labels(const lv *a, const lv *b, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i].len != b[i].len || strcmp(a[i].name, b[i].name) != 0 ||
+            (a[i].val != b[i].val && memcmp(a[i].val, b[i].val, a[i].len) != 0))
+            return false;
+    return true;
 }
 
 static int lv_cmp(const void *a, const void *b) { return strcmp(((const lv *)a)->name, ((const lv *)b)->name); }
@@ -95,14 +116,14 @@ static int lv_cmp(const void *a, const void *b) { return strcmp(((const lv *)a)-
 /* The stream's labels, sorted by name, empty values left out, one value per
  * name (configured sources win over static labels). At least one label:
  * Loki rejects a stream without any, so `category` is the fallback. */
-static uint32_t label_set(const ta_loki_enc *e, const ta_record *r, lv *out) {
+static uint32_t label_set(const ta_loki_enc *e, const ta_record *r, lv *out, uint32_t *hints) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < e->nlabels + e->nstatic; i++) {
         const char *name, *v;
         size_t len = 0;
         if (i < e->nlabels) {
             name = e->labels[i];
-            v = source_value(name, r, &len);
+            v = source_value(name, r, &len, hints ? &hints[i] : NULL);
         } else {
             name = e->static_labels[i - e->nlabels].name;
             v = e->static_labels[i - e->nlabels].value;
@@ -194,10 +215,19 @@ static void group(const ta_loki_enc *e, const ta_loki_item *items, size_t n, gro
     g->first = malloc((n ? n : 1) * sizeof *g->first);
     g->nstreams = 0;
     if (!slots || !g->ents || !g->keys || !g->first) abort();
-    lv ls[32];
+    lv ls[32], prev[32];
+    uint32_t nprev = 0, prev_stream = 0, hints[32] = {0};
     ta_buf key = {0}, tmp = {0};
+    bool sorted = true;
     for (size_t i = 0; i < n; i++) {
-        uint32_t nl = label_set(e, items[i].rec, ls);
+        uint32_t nl = label_set(e, items[i].rec, ls, hints);
+        if (i && nl == nprev && same_labels(ls, prev, nl)) { /* the usual case: same stream as the previous entry */
+            g->ents[i] = (ent){prev_stream, (uint32_t)i, item_ts(items[i].rec)};
+            if (ent_cmp(&g->ents[i - 1], &g->ents[i]) > 0) sorted = false;
+            continue;
+        }
+        memcpy(prev, ls, nl * sizeof *ls);
+        nprev = nl;
         key.len = 0;
         label_text(&key, ls, nl, &tmp);
         size_t h = (size_t)fnv(key.p, key.len) & (cap - 1);
@@ -209,8 +239,10 @@ static void group(const ta_loki_enc *e, const ta_loki_item *items, size_t n, gro
             g->nstreams++;
         }
         g->ents[i] = (ent){(uint32_t)slots[h], (uint32_t)i, item_ts(items[i].rec)};
+        prev_stream = (uint32_t)slots[h];
+        if (i && ent_cmp(&g->ents[i - 1], &g->ents[i]) > 0) sorted = false;
     }
-    qsort(g->ents, n, sizeof *g->ents, ent_cmp);
+    if (!sorted) qsort(g->ents, n, sizeof *g->ents, ent_cmp);
     ta_buf_free(&key);
     ta_buf_free(&tmp);
     free(slots);
@@ -241,13 +273,14 @@ void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t
     grouping g;
     group(e, items, n, &g);
     ta_buf scratch = {0};
+    uint32_t mhints[32] = {0};
     char num[32];
     ta_buf_put(out, "{\"streams\":[", 12);
     for (size_t i = 0; i < n;) {
         uint32_t s = g.ents[i].stream;
         if (i) ta_buf_put(out, ",", 1);
         lv ls[32];
-        uint32_t nl = label_set(e, items[g.first[s]].rec, ls);
+        uint32_t nl = label_set(e, items[g.first[s]].rec, ls, NULL);
         ta_buf_put(out, "{\"stream\":{", 11);
         for (uint32_t k = 0; k < nl; k++) {
             if (k) ta_buf_put(out, ",", 1);
@@ -267,7 +300,7 @@ void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t
             bool any = false;
             for (uint32_t m = 0; m < e->nmeta; m++) {
                 size_t vl = 0;
-                const char *v = field_text(it->rec, e->meta[m], &vl);
+                const char *v = field_text_h(it->rec, e->meta[m], &vl, m < 32 ? &mhints[m] : NULL);
                 if (!v || !vl) continue;
                 ta_buf_put(out, any ? "," : ",{", any ? 1 : 2);
                 any = true;
@@ -319,6 +352,7 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
     grouping g;
     group(e, items, n, &g);
     ta_buf scratch = {0}, sb = {0}, eb = {0}, tb = {0}, tmp = {0}, mb = {0};
+    uint32_t mhints[32] = {0};
     for (size_t i = 0; i < n;) {
         uint32_t s = g.ents[i].stream;
         sb.len = 0;
@@ -340,7 +374,7 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
             pb_string(&eb, 2, lp, ll, &tmp);
             for (uint32_t m = 0; m < e->nmeta; m++) {
                 size_t vl = 0;
-                const char *v = field_text(it->rec, e->meta[m], &vl);
+                const char *v = field_text_h(it->rec, e->meta[m], &vl, m < 32 ? &mhints[m] : NULL);
                 if (!v || !vl) continue;
                 char name[128];
                 ta_loki_label_name(e->meta[m], name, sizeof name);

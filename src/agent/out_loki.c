@@ -103,6 +103,7 @@ typedef struct loki_out {
     uint64_t queued_bytes;
     _Atomic int64_t deadline;  /* INT64_MAX unless draining */
     bool stop;
+    int calling;               /* batches popped whose ta_batch_done() has not returned yet */
     /* worker-only state */
     CURL *curl;
     struct curl_slist *hdrs;
@@ -239,7 +240,6 @@ static size_t pop_finished(loki_out *l, qent *done, size_t cap) {
         l->head = (l->head + 1) % l->cap;
         l->len--;
     }
-    if (!l->len) pthread_cond_broadcast(&l->idle_cv);
     return n;
 }
 
@@ -262,9 +262,12 @@ static void finish(loki_out *l) {
     size_t n;
     do {
         n = pop_finished(l, done, 64);
+        l->calling += (int)n;
         pthread_mutex_unlock(&l->mu);
         for (size_t i = 0; i < n; i++) ta_batch_done(done[i].b, TA_DONE, done[i].invalid);
         pthread_mutex_lock(&l->mu);
+        l->calling -= (int)n;
+        if (!l->len && !l->calling) pthread_cond_broadcast(&l->idle_cv);
     } while (n == 64);
 }
 
@@ -280,10 +283,12 @@ static void *run(void *arg) {
             qent e = *at(l, 0);
             l->queued_bytes -= e.b->bytes;
             l->head = (l->head + 1) % l->cap;
-            if (!--l->len) pthread_cond_broadcast(&l->idle_cv);
+            l->len--;
+            l->calling++;
             pthread_mutex_unlock(&l->mu);
             ta_batch_done(e.b, TA_ABANDONED, 0);
             pthread_mutex_lock(&l->mu);
+            if (!--l->calling && !l->len) pthread_cond_broadcast(&l->idle_cv);
             continue;
         }
         finish(l); /* empty batches */
@@ -441,7 +446,7 @@ static void loki_drain(ta_output *o, int64_t deadline_ns) {
     pthread_mutex_lock(&l->mu);
     atomic_store(&l->deadline, deadline_ns);
     pthread_cond_broadcast(&l->cv);
-    while (l->len) {
+    while (l->len || l->calling) { /* until every ta_batch_done() has returned */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100000000;

@@ -22,6 +22,7 @@ struct ta_worker {
     size_t head, len, cap;   /* ring buffer */
     int64_t deadline;        /* INT64_MAX unless draining */
     bool stop;
+    int calling;             /* popped batches whose ta_batch_done() has not returned yet */
 };
 
 static void timed_wait(ta_worker *w, int64_t until_mono) {
@@ -33,8 +34,13 @@ static ta_batch *pop(ta_worker *w) {
     ta_batch *b = w->q[w->head];
     w->head = (w->head + 1) % w->cap;
     w->len--;
-    if (!w->len) pthread_cond_broadcast(&w->idle_cv);
+    w->calling++;
     return b;
+}
+
+/* After ta_batch_done() returned for a popped batch (under mu). */
+static void done_called(ta_worker *w) {
+    if (!--w->calling && !w->len) pthread_cond_broadcast(&w->idle_cv);
 }
 
 static void *run(void *arg) {
@@ -50,6 +56,7 @@ static void *run(void *arg) {
             pthread_mutex_unlock(&w->mu);
             ta_batch_done(b, TA_ABANDONED, 0);
             pthread_mutex_lock(&w->mu);
+            done_called(w);
             continue;
         }
         ta_batch *b = w->q[w->head];
@@ -66,6 +73,7 @@ static void *run(void *arg) {
             pthread_mutex_unlock(&w->mu);
             ta_batch_done(b, TA_DONE, n_invalid);
             pthread_mutex_lock(&w->mu);
+            done_called(w);
             continue;
         }
         attempt++;
@@ -125,7 +133,7 @@ void ta_worker_drain(ta_worker *w, int64_t deadline_ns) {
     pthread_mutex_lock(&w->mu);
     w->deadline = deadline_ns;
     pthread_cond_broadcast(&w->cv);
-    while (w->len) {
+    while (w->len || w->calling) { /* until every ta_batch_done() has returned */
         /* Wake up at the deadline so the worker abandons a stuck head. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

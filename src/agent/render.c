@@ -67,36 +67,52 @@ static int utf8_len(const unsigned char *s, size_t n) {
 
 void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
+    /* Room for the worst case (every byte a \u00XX escape) once, then plain
+     * stores: a JSON line holds an escape every few bytes. */
+    if (out->cap - out->len < n * 6 + 3) grow(out, n * 6 + 3);
+    char *o = out->p + out->len;
     const unsigned char *p = (const unsigned char *)s;
-    PUTS(out, "\"");
-    size_t run = 0; /* start of the pending run of plain bytes */
+    *o++ = '"';
     size_t i = 0;
     while (i < n) {
-        i += ta_plain_run(s + i, n - i, 0);
+        size_t r = ta_plain_run(s + i, n - i, 0);
+        memcpy(o, s + i, r);
+        o += r;
+        i += r;
         if (i >= n) break;
         unsigned c = p[i];
         if (c >= 0x80) {
             int l = utf8_len(p + i, n - i);
             if (l) {
+                memcpy(o, s + i, (size_t)l);
+                o += l;
                 i += (size_t)l;
-                continue;
+            } else { /* invalid UTF-8 byte */
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                i++;
             }
+            continue;
         }
-        put(out, s + run, i - run);
-        if (c == '"') PUTS(out, "\\\"");
-        else if (c == '\\') PUTS(out, "\\\\");
-        else if (c == '\n') PUTS(out, "\\n");
-        else if (c == '\r') PUTS(out, "\\r");
-        else if (c == '\t') PUTS(out, "\\t");
-        else if (c < 0x20) {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            put(out, e, 6);
-        } else PUTS(out, "\xEF\xBF\xBD"); /* invalid UTF-8 byte */
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
         i++;
-        run = i;
     }
-    put(out, s + run, n - run);
-    PUTS(out, "\"");
+    *o++ = '"';
+    out->len = (size_t)(o - out->p);
+    *o = 0;
 }
 
 static void put_key(ta_buf *out, const char *k) {
