@@ -94,7 +94,14 @@ typedef struct tq_log_expr {
     size_t nstages;
 } tq_log_expr;
 
-typedef enum tq_expr_kind { TQ_EXPR_LOG, TQ_EXPR_RANGE, TQ_EXPR_VECTOR } tq_expr_kind;
+typedef enum tq_expr_kind {
+    TQ_EXPR_LOG, TQ_EXPR_RANGE, TQ_EXPR_VECTOR,
+    TQ_EXPR_NUMBER,  /* a scalar literal: 2, -1.5 */
+    TQ_EXPR_VECFN,   /* vector(2): one series without labels */
+    TQ_EXPR_BINARY   /* lhs op rhs */
+} tq_expr_kind;
+
+typedef enum tq_bin_op { TQ_ADD, TQ_SUB, TQ_MUL, TQ_DIV, TQ_MOD } tq_bin_op;
 
 typedef enum tq_range_fn { TQ_COUNT_OVER_TIME, TQ_RATE, TQ_BYTES_OVER_TIME, TQ_BYTES_RATE } tq_range_fn;
 
@@ -115,6 +122,11 @@ typedef struct tq_expr {
     char **group;           /* label names */
     size_t ngroup;
     struct tq_expr *inner;  /* the aggregated expression (range or vector) */
+    /* TQ_EXPR_NUMBER / TQ_EXPR_VECFN */
+    double num;
+    /* TQ_EXPR_BINARY: series match on identical label sets (one-to-one) */
+    tq_bin_op bop;
+    struct tq_expr *lhs, *rhs;
 } tq_expr;
 
 typedef struct tq_query {

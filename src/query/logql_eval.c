@@ -397,6 +397,8 @@ typedef struct mat {
     size_t n, cap;
     size_t nsteps;
     int64_t start, step;
+    int scalar;   /* a number, not series: sv at every step */
+    double sv;
 } mat;
 
 static mseries *mat_add(mat *m) {
@@ -664,10 +666,98 @@ static int eval_vector(const tq_expr *e, const tq_params *p, const tq_source *sr
     return 0;
 }
 
+static double apply_op(tq_bin_op op, double x, double y) {
+    switch (op) {
+    case TQ_ADD: return x + y;
+    case TQ_SUB: return x - y;
+    case TQ_MUL: return x * y;
+    case TQ_DIV: return x / y; /* IEEE: x/0 is +-Inf or NaN, as in Prometheus */
+    default: return fmod(x, y);
+    }
+}
+
+/* lhs op rhs: numbers combine directly; a vector and a number combine per
+ * sample; two vectors match series with identical label sets (one-to-one,
+ * Prometheus' default) and keep the left side's labels. */
+static int eval_binary(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *out, char *err,
+                       size_t errlen) {
+    mat a = {.nsteps = out->nsteps, .start = out->start, .step = out->step};
+    mat b = a;
+    int rc = eval_metric(e->lhs, p, src, r, &a, err, errlen);
+    if (rc == 0) rc = eval_metric(e->rhs, p, src, r, &b, err, errlen);
+    if (rc < 0) goto done;
+    if (a.scalar && b.scalar) {
+        out->scalar = 1;
+        out->sv = apply_op(e->bop, a.sv, b.sv);
+    } else if (a.scalar || b.scalar) {
+        mat *v = a.scalar ? &b : &a;
+        for (size_t i = 0; i < v->n; i++) {
+            mseries *o = mat_add(out);
+            o->labels = v->s[i].labels;
+            o->nlabels = v->s[i].nlabels;
+            for (size_t k = 0; k < out->nsteps; k++) {
+                if (!v->s[i].has[k]) continue;
+                o->v[k] = a.scalar ? apply_op(e->bop, a.sv, v->s[i].v[k]) : apply_op(e->bop, v->s[i].v[k], b.sv);
+                o->has[k] = 1;
+            }
+        }
+    } else {
+        smap m;
+        memset(&m, 0, sizeof m);
+        tq_buf key = {0};
+        for (size_t i = 0; i < b.n; i++) {
+            int added;
+            tq_labels_key(b.s[i].labels, b.s[i].nlabels, &key);
+            smap_get_or_add(&m, key.p, key.len, i, &added);
+        }
+        for (size_t i = 0; i < a.n; i++) {
+            tq_labels_key(a.s[i].labels, a.s[i].nlabels, &key);
+            int found;
+            size_t slot = m.cap ? smap_slot(&m, key.p, key.len, &found) : 0;
+            if (!m.cap || !found) continue;
+            const mseries *y = &b.s[m.vals[slot]];
+            mseries *o = mat_add(out);
+            o->labels = a.s[i].labels;
+            o->nlabels = a.s[i].nlabels;
+            for (size_t k = 0; k < out->nsteps; k++) {
+                if (!a.s[i].has[k] || !y->has[k]) continue;
+                o->v[k] = apply_op(e->bop, a.s[i].v[k], y->v[k]);
+                o->has[k] = 1;
+            }
+        }
+        tq_buf_free(&key);
+        smap_free(&m);
+    }
+done:
+    mat_free(&a);
+    mat_free(&b);
+    return rc;
+}
+
 static int eval_metric(const tq_expr *e, const tq_params *p, const tq_source *src, tq_result *r, mat *m, char *err,
                        size_t errlen) {
-    if (e->kind == TQ_EXPR_RANGE) return eval_range(e, p, src, r, m, err, errlen);
-    return eval_vector(e, p, src, r, m, err, errlen);
+    switch (e->kind) {
+    case TQ_EXPR_RANGE: return eval_range(e, p, src, r, m, err, errlen);
+    case TQ_EXPR_VECTOR: return eval_vector(e, p, src, r, m, err, errlen);
+    case TQ_EXPR_BINARY: return eval_binary(e, p, src, r, m, err, errlen);
+    case TQ_EXPR_NUMBER:
+        m->scalar = 1;
+        m->sv = e->num;
+        return 0;
+    case TQ_EXPR_VECFN: {
+        mseries *s = mat_add(m);
+        s->labels = tq_arena_alloc(&r->arena, sizeof *s->labels);
+        s->nlabels = 0;
+        for (size_t k = 0; k < m->nsteps; k++) {
+            s->v[k] = e->num;
+            s->has[k] = 1;
+        }
+        return 0;
+    }
+    default:
+        snprintf(err, errlen, "not a metric expression");
+        return -EINVAL;
+    }
 }
 
 static int label_cmp(const void *a, const void *b) {
@@ -734,6 +824,15 @@ int tq_eval(const tq_query *q, const tq_params *p, const tq_source *src, tq_resu
         pp.start = m.start;
         pp.end = m.start + (int64_t)(m.nsteps - 1) * m.step;
         rc = eval_metric(q->root, &pp, src, r, &m, err, errlen);
+        if (rc == 0 && m.scalar) {
+            /* A plain number (`1+1`) is returned as one series without labels. */
+            mseries *s = mat_add(&m);
+            s->labels = tq_arena_alloc(&r->arena, sizeof *s->labels);
+            for (size_t k = 0; k < m.nsteps; k++) {
+                s->v[k] = m.sv;
+                s->has[k] = 1;
+            }
+        }
         if (rc == 0) {
             r->type = p->instant ? TQ_RESULT_VECTOR : TQ_RESULT_MATRIX;
             r->series = tq_arena_alloc(&r->arena, (m.n ? m.n : 1) * sizeof *r->series);

@@ -238,6 +238,11 @@ tq_token tq_lex_next(tq_lexer *lx) {
     case '<':
         if (p[1] == '=') return make(lx, TK_LE, p, 2);
         return make(lx, TK_LT, p, 1);
+    case '+': return make(lx, TK_PLUS, p, 1);
+    case '-': return make(lx, TK_MINUS, p, 1); /* negative numbers are unary minus */
+    case '*': return make(lx, TK_STAR, p, 1);
+    case '/': return make(lx, TK_SLASH, p, 1);
+    case '%': return make(lx, TK_PERCENT, p, 1);
     case '"': case '`': return lex_string(lx, p);
     default: break;
     }
@@ -246,8 +251,8 @@ tq_token tq_lex_next(tq_lexer *lx) {
         while (isalnum((unsigned char)*e) || *e == '_' || *e == ':') e++;
         return make(lx, TK_IDENT, p, (size_t)(e - p));
     }
-    if (isdigit((unsigned char)c) || ((c == '-' || c == '.') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
-        const char *e = p + (c == '-');
+    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p[1]))) {
+        const char *e = p;
         while (isalnum((unsigned char)*e) || *e == '.' || (((*e == '+' || *e == '-') && (e[-1] == 'e' || e[-1] == 'E'))))
             e++;
         /* "µs" is two bytes; include it in a duration. */
@@ -264,12 +269,12 @@ tq_token tq_lex_next(tq_lexer *lx) {
             t.num = v;
             return t;
         }
-        if (c != '-' && tq_parse_duration(p, n, &v) == 0) {
+        if (tq_parse_duration(p, n, &v) == 0) {
             tq_token t = make(lx, TK_DURATION, p, n);
             t.num = v;
             return t;
         }
-        if (c != '-' && parse_bytes(p, n, &v) == 0) {
+        if (parse_bytes(p, n, &v) == 0) {
             tq_token t = make(lx, TK_BYTES, p, n);
             t.num = v;
             return t;

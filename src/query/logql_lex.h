@@ -22,7 +22,8 @@ typedef enum tq_tok_kind {
     TK_NEQ,       /* != */
     TK_RE,        /* =~ */
     TK_NRE,       /* !~ */
-    TK_GT, TK_GE, TK_LT, TK_LE
+    TK_GT, TK_GE, TK_LT, TK_LE,
+    TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT  /* binary arithmetic */
 } tq_tok_kind;
 
 typedef struct tq_token {

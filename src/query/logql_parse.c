@@ -224,7 +224,19 @@ static tq_label_filter *parse_lf_prim(parser *p) {
                 return NULL;
             }
         }
-    } else if (p->tok.kind == TK_NUMBER || p->tok.kind == TK_DURATION || p->tok.kind == TK_BYTES) {
+    } else if (p->tok.kind == TK_MINUS || p->tok.kind == TK_NUMBER || p->tok.kind == TK_DURATION ||
+               p->tok.kind == TK_BYTES) {
+        double sign = 1;
+        if (p->tok.kind == TK_MINUS) {
+            next(p);
+            sign = -1;
+            if (p->tok.kind != TK_NUMBER && p->tok.kind != TK_DURATION && p->tok.kind != TK_BYTES) {
+                expected(p, "a number after '-'");
+                free(f);
+                return NULL;
+            }
+        }
+        p->tok.num *= sign;
         if (op == TQ_CMP_RE || op == TQ_CMP_NRE) {
             expected(p, "a quoted regex");
             free(f);
@@ -482,6 +494,10 @@ static tq_expr *parse_metric_fn(parser *p) {
                 fail_at(p, &p->tok, "range must be at least 1ms");
                 return e;
             }
+            if (p->tok.num > 3650 * 86400e9) {
+                fail_at(p, &p->tok, "range must be at most 10 years");
+                return e;
+            }
             e->range_ns = (int64_t)p->tok.num;
             next(p);
             if (!expect(p, TK_RBRACKET, "']'")) return e;
@@ -496,8 +512,8 @@ static tq_expr *parse_metric_fn(parser *p) {
             if (is_ident(p, "by") || is_ident(p, "without")) parse_grouping(p, e);
             if (p->failed || !expect(p, TK_LPAREN, "'('")) return e;
             if (e->op == TQ_TOPK || e->op == TQ_BOTTOMK) {
-                if (p->tok.kind != TK_NUMBER || p->tok.num < 1 || p->tok.num != (double)(long)p->tok.num ||
-                    p->tok.num > 1e6) {
+                if (p->tok.kind != TK_NUMBER || !(p->tok.num >= 1 && p->tok.num <= 1e6) ||
+                    p->tok.num != (double)(long)p->tok.num) {
                     expected(p, "a positive integer k");
                     return e;
                 }
@@ -507,6 +523,10 @@ static tq_expr *parse_metric_fn(parser *p) {
             }
             e->inner = parse_expr(p);
             if (p->failed) return e;
+            if (e->inner->kind == TQ_EXPR_NUMBER) {
+                fail_at(p, &p->tok, "%s needs a vector, not a number (use vector(n))", vec_ops[i]);
+                return e;
+            }
             if (e->inner->kind == TQ_EXPR_LOG) {
                 fail_at(p, &p->tok, "%s needs a metric expression such as count_over_time(...[5m]), not a log query",
                         vec_ops[i]);
@@ -529,17 +549,51 @@ static tq_expr *parse_metric_fn(parser *p) {
     return e;
 }
 
-static tq_expr *parse_expr(parser *p) {
-    if (p->depth++ > MAX_DEPTH) {
-        fail_at(p, &p->tok, "query nested too deeply");
-        return xcalloc(1, sizeof(tq_expr));
-    }
+static tq_expr *parse_binary(parser *p, int minprec);
+
+static tq_expr *number_expr(double v) {
+    tq_expr *e = xcalloc(1, sizeof *e);
+    e->kind = TQ_EXPR_NUMBER;
+    e->num = v;
+    return e;
+}
+
+static tq_expr *parse_unary(parser *p) {
     tq_expr *e;
-    if (p->tok.kind == TK_IDENT) {
+    if (p->tok.kind == TK_NUMBER) {
+        e = number_expr(p->tok.num);
+        next(p);
+    } else if (p->tok.kind == TK_MINUS) {
+        next(p);
+        tq_expr *x = parse_unary(p);
+        if (x->kind == TQ_EXPR_NUMBER) {
+            x->num = -x->num;
+            return x;
+        }
+        e = xcalloc(1, sizeof *e);
+        e->kind = TQ_EXPR_BINARY;
+        e->bop = TQ_MUL;
+        e->lhs = x;
+        e->rhs = number_expr(-1);
+    } else if (is_ident(p, "vector")) {
+        e = xcalloc(1, sizeof *e);
+        e->kind = TQ_EXPR_VECFN;
+        next(p);
+        if (!expect(p, TK_LPAREN, "'(' after vector")) return e;
+        double sign = 1;
+        if (accept(p, TK_MINUS)) sign = -1;
+        if (p->tok.kind != TK_NUMBER) {
+            expected(p, "a number");
+            return e;
+        }
+        e->num = sign * p->tok.num;
+        next(p);
+        expect(p, TK_RPAREN, "')'");
+    } else if (p->tok.kind == TK_IDENT) {
         e = parse_metric_fn(p);
     } else if (p->tok.kind == TK_LPAREN) {
         next(p);
-        e = parse_expr(p);
+        e = parse_binary(p, 1);
         if (!p->failed) expect(p, TK_RPAREN, "')'");
     } else {
         e = xcalloc(1, sizeof *e);
@@ -547,9 +601,48 @@ static tq_expr *parse_expr(parser *p) {
         if (p->tok.kind != TK_LBRACE) expected(p, "'{' or a function such as count_over_time");
         else parse_log(p, &e->log);
     }
-    p->depth--;
     return e;
 }
+
+static int binop_prec(tq_tok_kind k) {
+    switch (k) {
+    case TK_PLUS: case TK_MINUS: return 1;
+    case TK_STAR: case TK_SLASH: case TK_PERCENT: return 2;
+    default: return 0;
+    }
+}
+
+/* Precedence climbing: * / % bind tighter than + -, all left-associative. */
+static tq_expr *parse_binary(parser *p, int minprec) {
+    if (p->depth++ > MAX_DEPTH) {
+        fail_at(p, &p->tok, "query nested too deeply");
+        return xcalloc(1, sizeof(tq_expr));
+    }
+    tq_expr *lhs = parse_unary(p);
+    int prec;
+    while (!p->failed && (prec = binop_prec(p->tok.kind)) >= minprec) {
+        tq_token op_tok = p->tok;
+        tq_bin_op op = op_tok.kind == TK_PLUS ? TQ_ADD : op_tok.kind == TK_MINUS ? TQ_SUB : op_tok.kind == TK_STAR ? TQ_MUL
+                       : op_tok.kind == TK_SLASH ? TQ_DIV : TQ_MOD;
+        next(p);
+        tq_expr *rhs = parse_binary(p, prec + 1);
+        tq_expr *b = xcalloc(1, sizeof *b);
+        b->kind = TQ_EXPR_BINARY;
+        b->bop = op;
+        b->lhs = lhs;
+        b->rhs = rhs;
+        lhs = b;
+        if (!p->failed && (b->lhs->kind == TQ_EXPR_LOG || b->rhs->kind == TQ_EXPR_LOG)) {
+            char d[16];
+            tq_tok_describe(&op_tok, d, sizeof d);
+            fail_at(p, &op_tok, "%s needs metric expressions or numbers on both sides, not a log query", d);
+        }
+    }
+    p->depth--;
+    return lhs;
+}
+
+static tq_expr *parse_expr(parser *p) { return parse_binary(p, 1); }
 
 static void free_log(tq_log_expr *le) {
     for (size_t i = 0; i < le->sel.n; i++) {
@@ -568,6 +661,8 @@ static void free_expr(tq_expr *e) {
     for (size_t i = 0; i < e->ngroup; i++) free(e->group[i]);
     free(e->group);
     free_expr(e->inner);
+    free_expr(e->lhs);
+    free_expr(e->rhs);
     free(e);
 }
 
@@ -612,8 +707,8 @@ int tq_parse(const char *text, tq_query **out, char *err, size_t errlen) {
 
 const tq_log_expr *tq_query_log_expr(const tq_query *q) {
     const tq_expr *e = q->root;
-    while (e->kind == TQ_EXPR_VECTOR) e = e->inner;
-    return &e->log;
+    while (e->kind == TQ_EXPR_VECTOR || e->kind == TQ_EXPR_BINARY) e = e->kind == TQ_EXPR_VECTOR ? e->inner : e->lhs;
+    return &e->log; /* empty for numbers and vector() */
 }
 
 bool tq_query_is_metric(const tq_query *q) { return q->root->kind != TQ_EXPR_LOG; }

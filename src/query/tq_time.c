@@ -90,7 +90,7 @@ int tq_parse_step(const char *s, int64_t *ns) {
         return 0;
     }
     double d;
-    if (tq_parse_duration(s, strlen(s), &d) < 0 || d <= 0) return -1;
+    if (tq_parse_duration(s, strlen(s), &d) < 0 || !(d > 0 && d < 9e18)) return -1;
     *ns = (int64_t)d;
     return 0;
 }

@@ -204,6 +204,21 @@ TEST(metric_queries_matrix_and_vector) {
     tq_buf_free(&r.body);
 }
 
+/* Grafana's Loki data source health check: a vector with the value 2. */
+TEST(grafana_health_check_query) {
+    start(NULL);
+    resp r = get("/loki/api/v1/query?direction=backward&query=vector%281%29%2Bvector%281%29&time=4000000000");
+    CHECK_INT(r.status, ==, 200);
+    const tq_jval *data = at(parse(&r), "data", TQ_JOBJ);
+    CHECK_STR(at(data, "resultType", TQ_JSTR)->s, "vector");
+    const tq_jval *result = at(data, "result", TQ_JARR);
+    CHECK_INT(result->n, ==, 1);
+    CHECK_INT(at(&result->kids[0], "metric", TQ_JOBJ)->n, ==, 0);
+    const tq_jval *value = at(&result->kids[0], "value", TQ_JARR);
+    CHECK_STR(value->kids[1].s, "2");
+    tq_buf_free(&r.body);
+}
+
 TEST(labels_values_series) {
     start(NULL);
     push_json();

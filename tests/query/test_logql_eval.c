@@ -349,3 +349,51 @@ TEST(bad_params_are_errors) {
     CHECK_CONTAINS(err, "exceeded maximum resolution of 11000 points");
     tq_query_free(q);
 }
+
+TEST(binary_operators) {
+    generate();
+    tq_params p = {.start = T0 + SPAN, .end = T0 + SPAN, .instant = true};
+    /* Grafana's Loki health check */
+    tq_result *r = run("vector(1)+vector(1)", &p);
+    CHECK_INT(r->type, ==, TQ_RESULT_VECTOR);
+    CHECK_INT(r->nseries, ==, 1);
+    CHECK_INT(r->series[0].nlabels, ==, 0);
+    CHECK(r->series[0].v[0] == 2);
+    tq_result_free(r);
+
+    double c[3];
+    for (int l = 0; l < 3; l++) {
+        double b;
+        char buf[16];
+        strcpy(buf, lvls[l]);
+        c[l] = (double)ref_window(p_all, g_level, buf, T0 + SPAN, SPAN, &b);
+    }
+    /* vector op scalar, and vector op vector matched by labels */
+    r = run("sum by (level) (count_over_time({service=~\".+\"}[1h])) * 2 - 1", &p);
+    CHECK_INT(r->nseries, ==, 3);
+    for (size_t i = 0; i < r->nseries; i++) {
+        const char *lv = label(r->series[i].labels, r->series[i].nlabels, "level");
+        int l = !strcmp(lv, "info") ? 0 : !strcmp(lv, "warn") ? 1 : 2;
+        CHECK(close_to(r->series[i].v[0], c[l] * 2 - 1));
+    }
+    tq_result_free(r);
+    r = run("sum by (level) (count_over_time({service=\"api\"}[1h])) / sum by (level) (count_over_time({service=~\".+\"}[1h]))",
+            &p);
+    CHECK_INT(r->nseries, ==, 3);
+    for (size_t i = 0; i < r->nseries; i++) {
+        const char *lv = label(r->series[i].labels, r->series[i].nlabels, "level");
+        int l = !strcmp(lv, "info") ? 0 : !strcmp(lv, "warn") ? 1 : 2;
+        double api = 0;
+        for (int k = 0; k < NREC; k++) api += R[k].svc == 0 && R[k].lvl == l && R[k].ts > T0 && R[k].ts <= T0 + SPAN;
+        CHECK(close_to(r->series[i].v[0], api / c[l]));
+    }
+    tq_result_free(r);
+    /* no matching label set: no result */
+    r = run("sum by (level) (count_over_time({service=~\".+\"}[1h])) + sum by (service) (count_over_time({service=~\".+\"}[1h]))", &p);
+    CHECK_INT(r->nseries, ==, 0);
+    tq_result_free(r);
+    r = run("1 + 2 * 3", &p);
+    CHECK_INT(r->nseries, ==, 1);
+    CHECK(r->series[0].v[0] == 7);
+    tq_result_free(r);
+}

@@ -131,6 +131,35 @@ TEST(metric_queries) {
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) tq_query_free(parse_ok(more[i]));
 }
 
+TEST(binary_arithmetic_and_vector) {
+    tq_query *q = parse_ok("vector(1)+vector(1)");
+    CHECK_INT(q->root->kind, ==, TQ_EXPR_BINARY);
+    CHECK_INT(q->root->bop, ==, TQ_ADD);
+    CHECK_INT(q->root->lhs->kind, ==, TQ_EXPR_VECFN);
+    CHECK(q->root->rhs->num == 1);
+    tq_query_free(q);
+    /* * binds tighter than +, both left-associative */
+    q = parse_ok("1 + 2 * 3 - 4");
+    CHECK_INT(q->root->bop, ==, TQ_SUB);
+    CHECK_INT(q->root->lhs->bop, ==, TQ_ADD);
+    CHECK_INT(q->root->lhs->rhs->bop, ==, TQ_MUL);
+    tq_query_free(q);
+    q = parse_ok("sum by (a) (rate({a=\"b\"}[1m])) / sum by (a) (rate({a=~\".+\"}[1m])) * 100");
+    CHECK_INT(q->root->bop, ==, TQ_MUL);
+    CHECK_INT(q->root->lhs->bop, ==, TQ_DIV);
+    tq_query_free(q);
+    q = parse_ok("{a=\"b\"} | json | x > -1.5");
+    CHECK(tq_query_log_expr(q)->stages[1].lf->num == -1.5);
+    tq_query_free(q);
+    q = parse_ok("-vector(2) % 3");
+    CHECK_INT(q->root->bop, ==, TQ_MOD);
+    tq_query_free(q);
+    CHECK_STR(parse_err("{a=\"b\"} + 1"),
+              "parse error at line 1, col 9: '+' needs metric expressions or numbers on both sides, not a log query");
+    CHECK_STR(parse_err("sum(1)"), "parse error at line 1, col 6: sum needs a vector, not a number (use vector(n))");
+    CHECK_STR(parse_err("vector(x)"), "parse error at line 1, col 8: unexpected 'x', expected a number");
+}
+
 /* Every error names the exact position of the offending token. */
 TEST(error_positions) {
     CHECK_STR(parse_err("{service=\"api\",}"), "parse error at line 1, col 16: unexpected '}', expected label name");
