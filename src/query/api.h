@@ -3,7 +3,8 @@
  * Endpoints: POST /loki/api/v1/push (JSON, gzip'd JSON, protobuf+snappy);
  * GET|POST /loki/api/v1/query, /query_range; GET /loki/api/v1/labels,
  * /label/<name>/values, /series; GET /loki/api/v1/tail (WebSocket like Loki,
- * or a chunked NDJSON stream for plain HTTP clients); GET /ready;
+ * or a chunked NDJSON stream for plain HTTP clients); GET /index/stats;
+ * GET /ready;
  * GET /loki/api/v1/status/buildinfo. Shapes and parameters: docs/api.md.
  *
  * Security: binds 127.0.0.1:3100 by default. Binding any other address
@@ -32,6 +33,7 @@ typedef struct tq_api_config {
     unsigned max_per_ip;         /* 0 = 32 */
     unsigned idle_timeout_s;     /* 0 = 30: slow or idle clients are dropped */
     size_t max_query_limit;      /* 0 = 5000 entries per log query */
+    unsigned query_timeout_s;    /* 0 = 60: longer queries answer 504 */
     const char *version;         /* reported by buildinfo; NULL = the project version */
 } tq_api_config;
 

@@ -58,6 +58,7 @@ void api_query(api_req *r, api_resp *o, bool range);
 void api_labels(api_req *r, api_resp *o, const char *name);
 void api_series(api_req *r, api_resp *o);
 void api_tail(api_req *r, api_resp *o);
+void api_index_stats(api_req *r, api_resp *o);
 
 /* Loki JSON rendering of a result: {"status":"success","data":{...}}. */
 void api_render_result(const tq_result *res, tq_buf *b);

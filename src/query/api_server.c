@@ -185,6 +185,7 @@ static void route(api_req *r, api_resp *o) {
     } else if (strcmp(p, "series") == 0) api_series(r, o);
     else if (strcmp(p, "tail") == 0) api_tail(r, o);
     else if (strcmp(p, "status/buildinfo") == 0) buildinfo(r->api, o);
+    else if (strcmp(p, "index/stats") == 0) api_index_stats(r, o);
     else api_text(o, 404, "404 page not found");
 }
 
@@ -308,6 +309,7 @@ int tq_api_start(const tq_api_config *cfg_in, const tq_source *src, tq_api **out
     if (!cfg.max_per_ip) cfg.max_per_ip = 32;
     if (!cfg.idle_timeout_s) cfg.idle_timeout_s = 30;
     if (!cfg.max_query_limit) cfg.max_query_limit = 5000;
+    if (!cfg.query_timeout_s) cfg.query_timeout_s = 60;
     tq_api *api = calloc(1, sizeof *api);
     if (!api) { freeaddrinfo(ai); return -ENOMEM; }
     api->src = *src;

@@ -247,6 +247,7 @@ typedef struct log_state {
     int err;
     int cacheable;
     idcache ids;
+    double deadline;   /* monotonic seconds; 0 = none */
 } log_state;
 
 static int cand_cmp_fwd(const void *a, const void *b) {
@@ -271,6 +272,10 @@ static int log_cb(void *arg, const tq_entry *e) {
     log_state *s = arg;
     /* An ordered source gives the best entries first: stop at the limit. */
     if (s->ordered && s->nc >= s->limit) return 1;
+    if (s->deadline && (s->r->stats.entries_scanned & 4095) == 0 && now_mono() > s->deadline) {
+        s->err = -ETIMEDOUT;
+        return 1;
+    }
     s->r->stats.entries_scanned++;
     s->r->stats.bytes_scanned += e->len;
     if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
@@ -328,8 +333,12 @@ static int eval_log(const tq_log_expr *le, const tq_params *p, const tq_source *
     tq_scan scan = {.start = p->start, .end = p->end, .sel = &le->sel, .backward = p->backward};
     hints h;
     build_hints(le, &h, &scan);
+    s.deadline = p->timeout_s > 0 ? now_mono() + p->timeout_s : 0;
     int rc = src->scan(src->ctx, &scan, log_cb, &s);
-    if (rc == 0 && s.err) {
+    if (rc == 0 && s.err == -ETIMEDOUT) {
+        rc = s.err;
+        snprintf(err, errlen, "query timed out after %.0f s: narrow the time range or the selector", p->timeout_s);
+    } else if (rc == 0 && s.err) {
         rc = s.err;
         snprintf(err, errlen, "maximum number of streams (%d) reached", TQ_MAX_SERIES);
     } else if (rc < 0) {
@@ -448,10 +457,15 @@ typedef struct range_state {
     int err;
     int cacheable;
     idcache ids;
+    double deadline;
 } range_state;
 
 static int range_cb(void *arg, const tq_entry *e) {
     range_state *s = arg;
+    if (s->deadline && (s->r->stats.entries_scanned & 4095) == 0 && now_mono() > s->deadline) {
+        s->err = -ETIMEDOUT;
+        return 1;
+    }
     s->r->stats.entries_scanned++;
     s->r->stats.bytes_scanned += e->len;
     if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
@@ -505,8 +519,12 @@ static int eval_range(const tq_expr *e, const tq_params *p, const tq_source *src
     tq_scan scan = {.start = p->start - e->range_ns + 1, .end = p->end, .sel = &e->log.sel};
     hints h;
     build_hints(&e->log, &h, &scan);
+    s.deadline = p->timeout_s > 0 ? now_mono() + p->timeout_s : 0;
     int rc = src->scan(src->ctx, &scan, range_cb, &s);
-    if (rc == 0 && s.err) {
+    if (rc == 0 && s.err == -ETIMEDOUT) {
+        rc = s.err;
+        snprintf(err, errlen, "query timed out after %.0f s: narrow the time range or the selector", p->timeout_s);
+    } else if (rc == 0 && s.err) {
         rc = s.err;
         snprintf(err, errlen, "maximum number of series (%d) reached", TQ_MAX_SERIES);
     } else if (rc < 0) {

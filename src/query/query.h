@@ -28,6 +28,7 @@ typedef struct tq_params {
     size_t limit;        /* log queries: max entries (0 = 100) */
     bool backward;       /* log queries: newest first (Loki's default direction) */
     bool instant;        /* /query: metric result is a vector at `end` */
+    double timeout_s;    /* give up (-ETIMEDOUT) after this long; 0 = no limit */
 } tq_params;
 
 typedef struct tq_stream {
@@ -70,7 +71,7 @@ typedef struct tq_result {
 #define TQ_MAX_LIMIT 100000    /* log entries per query */
 
 /* 0, -EINVAL for a query/params problem (message in err), -E2BIG when a
- * limit is exceeded, or the source's error. */
+ * limit is exceeded, -ETIMEDOUT past p->timeout_s, or the source's error. */
 int tq_eval(const tq_query *q, const tq_params *p, const tq_source *src, tq_result **out, char *err,
             size_t errlen);
 void tq_result_free(tq_result *r);

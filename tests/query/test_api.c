@@ -219,6 +219,19 @@ TEST(grafana_health_check_query) {
     tq_buf_free(&r.body);
 }
 
+TEST(index_stats) {
+    start(NULL);
+    push_json();
+    resp r = get("/loki/api/v1/index/stats?query=%7Bservice%3D%22api%22%7D");
+    CHECK_INT(r.status, ==, 200);
+    const tq_jval *root = parse(&r);
+    CHECK_STR(at(root, "streams", TQ_JNUM)->s, "1");
+    CHECK_STR(at(root, "chunks", TQ_JNUM)->s, "0");
+    CHECK_STR(at(root, "entries", TQ_JNUM)->s, "2");
+    at(root, "bytes", TQ_JNUM);
+    tq_buf_free(&r.body);
+}
+
 TEST(labels_values_series) {
     start(NULL);
     push_json();

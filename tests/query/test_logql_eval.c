@@ -1,6 +1,7 @@
 /* Evaluator tests: every query's result is compared with a brute-force
  * evaluation written directly against the generator's records (not the
  * lines), so a bug in the pipeline or the windowing shows up as a mismatch. */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -347,6 +348,10 @@ TEST(bad_params_are_errors) {
     tq_params p3 = {.start = T0, .end = T0 + SPAN, .step = SEC / 10};
     CHECK(tq_eval(q, &p3, &S, &r, err, sizeof err) < 0);
     CHECK_CONTAINS(err, "exceeded maximum resolution of 11000 points");
+    /* A query past its time budget stops with a clear error. */
+    tq_params p4 = {.start = T0, .end = T0 + SPAN, .step = 60 * SEC, .timeout_s = 1e-9};
+    CHECK_INT(tq_eval(q, &p4, &S, &r, err, sizeof err), ==, -ETIMEDOUT);
+    CHECK_CONTAINS(err, "query timed out");
     tq_query_free(q);
 }
 
