@@ -15,6 +15,7 @@
  * lands in a file that was deleted or compressed away. */
 #include "compress.h"
 #include "core_impl.h"
+#include "fork_gen.h"
 #include "handler_impl.h"
 #include "rotate.h"
 
@@ -43,6 +44,7 @@ typedef struct file_handler {
     unsigned seq;      /* next _NNNN to try for files begun in the same second */
     trail_buf pending; /* formatted lines not written yet */
     int failing;       /* the last write failed */
+    unsigned fork_gen; /* fork generation the fd and the buffer belong to */
     uint64_t dropped_lines, dropped_bytes;
 } file_handler;
 
@@ -200,8 +202,20 @@ static void rotate(file_handler *fh, int64_t new_start) {
     trail__rotate_prune(fh->path, fh->opts.max_files, fh->opts.max_age_s, now_s());
 }
 
+/* In a forked child: the backlog is the parent's to write, and the child
+ * gets its own open file (flock belongs to the open file description). */
+static void after_fork(file_handler *fh) {
+    fh->fork_gen = trail__fork_generation();
+    fh->pending.len = 0;
+    fh->failing = 0;
+    fh->dropped_lines = fh->dropped_bytes = 0;
+    close_fd(fh);
+    reopen_or_report(fh);
+}
+
 static int file_write(trail_handler *h, const trail_entry *e, const char *line, size_t len) {
     file_handler *fh = (file_handler *)h;
+    if (TRAIL_UNLIKELY(fh->fork_gen != trail__fork_generation())) after_fork(fh);
     int64_t ts = (e && e->ts_ns > 0) ? e->ts_ns / 1000000000 : now_s();
     if (fh->opts.interval_s && trail__rotate_period_start(ts, fh->opts.interval_s) > fh->period)
         rotate(fh, trail__rotate_period_start(ts, fh->opts.interval_s));
@@ -228,6 +242,7 @@ static int file_write(trail_handler *h, const trail_entry *e, const char *line, 
 
 static int file_flush(trail_handler *h) {
     file_handler *fh = (file_handler *)h;
+    if (TRAIL_UNLIKELY(fh->fork_gen != trail__fork_generation())) after_fork(fh);
     int had = fh->pending.len > 0;
     int rc = flush_pending(fh);
     if (rc == 0 && had && fh->opts.fsync_each_batch && fh->fd >= 0 && fdatasync(fh->fd) != 0) {
@@ -299,6 +314,8 @@ int trail_handler_file(trail_handler **out, const char *path, const trail_file_o
     if (!fh->opts.mode) fh->opts.mode = 0640;
     fh->fd = -1;
     fh->seq_s = -1;
+    trail__fork_gen_init();
+    fh->fork_gen = trail__fork_generation();
     fh->path = absolute_path(path);
     size_t klen = strlen(path) + 16;
     fh->report_key = malloc(klen);

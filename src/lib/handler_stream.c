@@ -7,6 +7,7 @@
  * reported once; up to STREAM_PENDING_MAX bytes are kept for the next batch
  * (EAGAIN on a non-blocking pipe), newer lines are dropped. */
 #include "core_impl.h"
+#include "fork_gen.h"
 #include "formatter_impl.h"
 #include "handler_impl.h"
 
@@ -25,6 +26,7 @@ typedef struct stream_handler {
     trail_handler base;
     int fd;
     int failing;
+    unsigned fork_gen; /* a forked child drops the parent's buffered lines */
     trail_buf pending;
     unsigned long long dropped_lines;
     char report_key[32]; /* "trail.stream:<fd>" */
@@ -49,8 +51,15 @@ static long write_no_sigpipe(int fd, const char *p, size_t n) {
     return rc;
 }
 
+static void check_fork(stream_handler *s) {
+    if (TRAIL_LIKELY(s->fork_gen == trail__fork_generation())) return;
+    s->fork_gen = trail__fork_generation();
+    s->pending.len = 0;
+}
+
 static int stream_flush(trail_handler *h) {
     stream_handler *s = (stream_handler *)h;
+    check_fork(s);
     trail_buf *p = &s->pending;
     if (p->len == 0) return 0;
     size_t off = 0;
@@ -82,6 +91,7 @@ static int stream_flush(trail_handler *h) {
 static int stream_write(trail_handler *h, const trail_entry *e, const char *line, size_t len) {
     (void)e;
     stream_handler *s = (stream_handler *)h;
+    check_fork(s);
     if ((s->pending.len && s->pending.len + len > STREAM_PENDING_MAX) || trail_buf_put(&s->pending, line, len)) {
         s->dropped_lines++;
         return 0;
@@ -109,6 +119,8 @@ int trail_handler_stream(trail_handler **out, int fd) {
     if (!s) return trail__error(-ENOMEM, "trail_handler_stream: out of memory");
     s->fd = fd;
     s->base.tty_fd = fd;
+    trail__fork_gen_init();
+    s->fork_gen = trail__fork_generation();
     snprintf(s->report_key, sizeof s->report_key, "trail.stream:%d", fd);
     if (s->base.formatter && s->base.formatter->bind_fd) s->base.formatter->bind_fd(s->base.formatter, fd);
     *out = &s->base;

@@ -8,6 +8,7 @@
  * dropped and counted. A TCP frame is either sent whole on one connection or
  * sent again whole on the next, so the receiver never sees a torn frame. */
 #include "core_impl.h"
+#include "fork_gen.h"
 #include "handler_impl.h"
 #include "syslog_format.h"
 
@@ -42,6 +43,7 @@ typedef struct syslog_handler {
     int unix_stream;                /* /dev/log is a stream socket: NUL-terminated messages */
     trail_buf msg;                  /* scratch for one message */
     int failing;
+    unsigned fork_gen;              /* a forked child gets its own socket, not the parent's messages */
     unsigned long long dropped;
     char report_key[64];
 } syslog_handler;
@@ -229,8 +231,17 @@ static int flush_dgram(syslog_handler *s) {
     return rc;
 }
 
+static void check_fork(syslog_handler *s) {
+    if (TRAIL_LIKELY(s->fork_gen == trail__fork_generation())) return;
+    s->fork_gen = trail__fork_generation();
+    s->pending.len = 0;
+    disconnect(s); /* closes only the child's copy; frames never interleave on one connection */
+    s->next_connect_ns = 0;
+}
+
 static int syslog_flush(trail_handler *h) {
     syslog_handler *s = (syslog_handler *)h;
+    check_fork(s);
     if (!s->pending.len) return 0;
     int rc = ensure_connected(s);
     if (rc < 0) return rc;
@@ -250,6 +261,7 @@ static int syslog_flush(trail_handler *h) {
 
 static int syslog_write(trail_handler *h, const trail_entry *e, const char *line, size_t len) {
     syslog_handler *s = (syslog_handler *)h;
+    check_fork(s);
     const trail_resource *r = trail_resource_get();
     trail__syslog_header hd = {s->opts.facility, r->hostname, s->app_name ? s->app_name : r->service, r->pid,
                                s->opts.no_structured_data};
@@ -323,6 +335,8 @@ int trail_handler_syslog(trail_handler **out, const trail_syslog_opts *opts) {
     if (!s) return trail__error(-ENOMEM, "trail_handler_syslog: out of memory");
     s->fd = -1;
     s->opts = o;
+    trail__fork_gen_init();
+    s->fork_gen = trail__fork_generation();
     s->address = strdup(o.address && *o.address ? o.address : "/dev/log");
     s->app_name = o.app_name && *o.app_name ? strdup(o.app_name) : NULL;
     s->opts.address = NULL;

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 TEST(writes_lines_in_order) {
     const char *path = ht_path("app.jsonl");
@@ -309,4 +310,31 @@ TEST(real_disk_full_on_a_tiny_tmpfs) {
     CHECK_INT(ht_count(rep, "cannot write"), ==, 1);
     CHECK_CONTAINS(rep, "writable again");
     free(rep);
+}
+
+/* fork() while lines wait for a full disk: the child neither writes the
+ * parent's backlog a second time nor shares its open file. */
+TEST(forked_child_does_not_duplicate_the_backlog) {
+    ht_capture_stderr();
+    const char *path = ht_path("app.log");
+    trail_handler *h = ht_file(path, NULL);
+    trail__io_inject(ENOSPC, 1);
+    ht_log(h, "parent-backlog");
+    CHECK_INT(trail__handler_flush(h), ==, -ENOSPC);
+    pid_t pid = fork();
+    if (pid == 0) {
+        ht_log(h, "child");
+        int rc = trail__handler_flush(h);
+        trail_handler_release(h);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int st = 0;
+    CHECK_INT(waitpid(pid, &st, 0), ==, pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ht_log(h, "parent");
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    trail_handler_release(h);
+    char *got = test_read_file(path, NULL);
+    CHECK_STR(got, "child\nparent-backlog\nparent\n");
+    free(got);
 }

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 /* 2026-11-28T20:59:58.123456Z */
 #define TS (1795899598LL * 1000000000LL + 123456789LL)
@@ -423,4 +424,44 @@ TEST(unix_stream_socket_fallback) {
     trail_handler_release(h);
     close(c);
     close(ls);
+}
+
+/* A forked child opens its own TCP connection, so the frames of parent and
+ * child never interleave on one stream, and it does not resend the parent's
+ * unsent messages. */
+TEST(forked_child_uses_its_own_connection) {
+    int port;
+    int ls = listen_on(SOCK_STREAM, &port);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    trail_syslog_opts o = {.transport = TRAIL_SYSLOG_TCP, .address = addr};
+    trail_handler *h = NULL;
+    CHECK_INT(trail_handler_syslog(&h, &o), ==, 0);
+    log_entry(h, "", TRAIL_INFO, "parent-1", NULL, 0, NULL, 0);
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    int c1 = accept(ls, NULL, NULL);
+    log_entry(h, "", TRAIL_INFO, "unsent-at-fork", NULL, 0, NULL, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        log_entry(h, "", TRAIL_INFO, "child", NULL, 0, NULL, 0);
+        _exit(trail__handler_flush(h) == 0 ? 0 : 1);
+    }
+    int st = 0;
+    CHECK_INT(waitpid(pid, &st, 0), ==, pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(wait_readable(ls, 5000));
+    int c2 = accept(ls, NULL, NULL);
+    char *m = recv_frame(c2);
+    CHECK_CONTAINS(m, " child");
+    free(m);
+    char x;
+    CHECK(wait_readable(c2, 5000));
+    CHECK_INT(recv(c2, &x, 1, 0), ==, 0); /* the child exited; nothing of the parent's came */
+    CHECK_INT(trail__handler_flush(h), ==, 0);
+    char *m1 = recv_frame(c1), *m2 = recv_frame(c1);
+    CHECK_CONTAINS(m1, " parent-1");
+    CHECK_CONTAINS(m2, " unsent-at-fork");
+    free(m1), free(m2);
+    trail_handler_release(h);
+    close(c1), close(c2), close(ls);
 }
