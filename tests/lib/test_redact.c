@@ -6,7 +6,6 @@
 #include "test.h"
 #include "trail.h"
 
-#include <pthread.h>
 
 /* Runs f on a message (and optional fields/context) and returns the message. */
 static char out_msg[4096];
@@ -319,34 +318,6 @@ TEST(scratch_survives_until_the_filter_runs_again) {
     CHECK(memcmp(e.msg, "password=[REDACTED]", e.msg_len) == 0);
     trail_filter_free(a);
     trail_filter_free(b);
-}
-
-static void *thread_redact(void *arg) {
-    trail_filter *f = arg;
-    for (int i = 0; i < 2000; i++) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "n=%d password=pw%d", i, i);
-        trail_entry e = {0};
-        e.msg = msg;
-        e.msg_len = strlen(msg);
-        f->fn(&e, f->ud);
-        char want[64];
-        snprintf(want, sizeof want, "n=%d password=[REDACTED]", i);
-        if (e.msg_len != strlen(want) || memcmp(e.msg, want, e.msg_len) != 0) return (void *)1;
-    }
-    return NULL;
-}
-
-TEST(one_filter_several_threads) {
-    trail_filter *f = deflt();
-    pthread_t t[3];
-    for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, thread_redact, f);
-    for (int i = 0; i < 3; i++) {
-        void *rc;
-        pthread_join(t[i], &rc);
-        CHECK(rc == NULL);
-    }
-    trail_filter_free(f);
 }
 
 TEST(huge_and_hostile_input_is_linear) {
