@@ -64,7 +64,9 @@ typedef enum tq_stage_kind {
     TQ_STAGE_JSON,
     TQ_STAGE_LOGFMT,
     TQ_STAGE_LABEL_FILTER,
-    TQ_STAGE_LINE_FORMAT
+    TQ_STAGE_LINE_FORMAT,
+    TQ_STAGE_DROP,   /* | drop a, b   (remove labels) */
+    TQ_STAGE_KEEP    /* | keep a, b   (remove all other labels) */
 } tq_stage_kind;
 
 /* A line_format template, split into literal text and {{.label}} refs. */
@@ -86,6 +88,9 @@ typedef struct tq_stage {
     /* line_format */
     tq_tmpl_part *parts;
     size_t nparts;
+    /* drop / keep */
+    char **names;
+    size_t nnames;
 } tq_stage;
 
 typedef struct tq_log_expr {

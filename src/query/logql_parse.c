@@ -359,6 +359,8 @@ static int parse_template(parser *p, tq_stage *st, const char *s, size_t n) {
 /* ------------------------------------------------------------ stages */
 
 static void free_stage(tq_stage *st) {
+    for (size_t i = 0; i < st->nnames; i++) free(st->names[i]);
+    free(st->names);
     free(st->text);
     tq_regex_free(&st->re);
     tq_lf_free(st->lf);
@@ -417,11 +419,30 @@ static int parse_stage(parser *p, tq_stage *st) {
         next(p);
         return 0;
     }
-    static const char *const unsupported[] = {"regexp", "pattern", "unpack", "label_format", "drop", "keep",
-                                              "unwrap", "decolorize", "distinct"};
+    if (is_ident(p, "drop") || is_ident(p, "keep")) {
+        st->kind = is_ident(p, "drop") ? TQ_STAGE_DROP : TQ_STAGE_KEEP;
+        next(p);
+        for (;;) {
+            if (p->tok.kind != TK_IDENT || !valid_label_name(&p->tok)) {
+                expected(p, "label name");
+                return -1;
+            }
+            st->names = xrealloc(st->names, (st->nnames + 1) * sizeof *st->names);
+            st->names[st->nnames++] = dup_tok(&p->tok);
+            next(p);
+            if (p->tok.kind == TK_EQ || p->tok.kind == TK_NEQ || p->tok.kind == TK_RE || p->tok.kind == TK_NRE) {
+                fail_at(p, &p->tok, "drop/keep with label matchers is not supported: list label names");
+                return -1;
+            }
+            if (!accept(p, TK_COMMA)) return 0;
+        }
+    }
+    static const char *const unsupported[] = {"regexp", "pattern", "unpack", "label_format", "unwrap",
+                                              "decolorize", "distinct"};
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
         if (is_ident(p, unsupported[i])) {
-            fail_at(p, &p->tok, "'%s' is not supported by trail (supported: json, logfmt, line_format, label filters)",
+            fail_at(p, &p->tok, "'%s' is not supported by trail (supported: json, logfmt, line_format, drop, keep, "
+                                "label filters)",
                     unsupported[i]);
             return -1;
         }

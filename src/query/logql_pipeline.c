@@ -257,6 +257,18 @@ int tq_pipe_run(tq_pipe *p, const tq_log_expr *le, const tq_entry *e) {
             if (!eval_lf(p, st->lf)) return 0;
             break;
         case TQ_STAGE_LINE_FORMAT: stage_line_format(p, st); break;
+        case TQ_STAGE_DROP:
+        case TQ_STAGE_KEEP: {
+            size_t o = 0;
+            for (size_t k = 0; k < p->n; k++) {
+                int listed = 0;
+                for (size_t x = 0; x < st->nnames && !listed; x++)
+                    listed = strlen(st->names[x]) == p->l[k].nlen && !memcmp(st->names[x], p->l[k].name, p->l[k].nlen);
+                if (st->kind == TQ_STAGE_DROP ? !listed : listed) p->l[o++] = p->l[k];
+            }
+            p->n = o;
+            break;
+        }
         }
     }
     return 1;

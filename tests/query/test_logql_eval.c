@@ -402,3 +402,29 @@ TEST(binary_operators) {
     CHECK(r->series[0].v[0] == 7);
     tq_result_free(r);
 }
+
+TEST(drop_and_keep_labels) {
+    generate();
+    tq_params p = {.start = T0, .end = T0 + SPAN, .limit = 100000};
+    /* Grafana's log volume query shape */
+    tq_params pi = {.start = T0 + SPAN, .end = T0 + SPAN, .instant = true};
+    tq_result *r = run("sum by (level) (count_over_time({service=~\".+\"} | drop __error__ [1h]))", &pi);
+    CHECK_INT(r->nseries, ==, 3);
+    tq_result_free(r);
+    r = run("{service=\"api\"} | json | keep service, http_method", &p);
+    size_t n = 0;
+    for (size_t s = 0; s < r->nstreams; s++) {
+        CHECK_INT(r->streams[s].nlabels, ==, 2);
+        CHECK(label(r->streams[s].labels, 2, "http_method") != NULL);
+        n += r->streams[s].n;
+    }
+    CHECK_INT(r->nstreams, ==, 2); /* GET and POST */
+    size_t want = 0;
+    for (int k = 0; k < NREC; k++) want += R[k].svc == 0;
+    CHECK_INT(n, ==, want);
+    tq_result_free(r);
+    r = run("{service=\"api\"} | drop level", &p);
+    CHECK_INT(r->nstreams, ==, 1);
+    CHECK_INT(r->streams[0].nlabels, ==, 1);
+    tq_result_free(r);
+}

@@ -131,6 +131,17 @@ TEST(metric_queries) {
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) tq_query_free(parse_ok(more[i]));
 }
 
+TEST(drop_and_keep) {
+    tq_query *q = parse_ok("{a=\"b\"} | json | drop __error__, level | keep a, msg");
+    const tq_log_expr *le = tq_query_log_expr(q);
+    CHECK_INT(le->nstages, ==, 3);
+    CHECK_INT(le->stages[1].kind, ==, TQ_STAGE_DROP);
+    CHECK_INT(le->stages[1].nnames, ==, 2);
+    CHECK_STR(le->stages[1].names[0], "__error__");
+    CHECK_INT(le->stages[2].kind, ==, TQ_STAGE_KEEP);
+    tq_query_free(q);
+}
+
 TEST(binary_arithmetic_and_vector) {
     tq_query *q = parse_ok("vector(1)+vector(1)");
     CHECK_INT(q->root->kind, ==, TQ_EXPR_BINARY);
@@ -190,7 +201,10 @@ TEST(error_positions) {
               "parse error at line 1, col 12: sum needs a metric expression such as count_over_time(...[5m]), not a log query");
     CHECK_STR(parse_err("{a=~\"(\"}"), "parse error at line 1, col 5: invalid regex \"(\": Unmatched ( or \\(");
     CHECK_STR(parse_err("{a=\"b\"} | regexp \"(?P<x>.*)\""),
-              "parse error at line 1, col 11: 'regexp' is not supported by trail (supported: json, logfmt, line_format, label filters)");
+              "parse error at line 1, col 11: 'regexp' is not supported by trail (supported: json, logfmt, line_format, "
+              "drop, keep, label filters)");
+    CHECK_STR(parse_err("{a=\"b\"} | drop x=\"1\""),
+              "parse error at line 1, col 17: drop/keep with label matchers is not supported: list label names");
     CHECK_STR(parse_err("{a=\"b\"} | line_format \"{{ .x | ToUpper }}\""),
               "parse error at line 1, col 23: line_format template: only {{.label}} references are supported");
     CHECK_STR(parse_err("{a=\"b\"} ! \"x\""), "parse error at line 1, col 9: unexpected '!', expected != or !~");
