@@ -128,8 +128,10 @@ typedef struct result {
     uint64_t entries, raw, disk;
 } result;
 
+static int zlevel; /* --level: zstd level (0 = the store's default, 3) */
+
 static int ingest(const char *dir, uint64_t n, bool nginx, unsigned flags, result *res) {
-    trail_store_config c = {.dir = dir, .flags = flags};
+    trail_store_config c = {.dir = dir, .flags = flags, .zstd_level = zlevel};
     trail_store *s;
     char err[256];
     if (trail_store_open(&c, &s, err, sizeof err)) {
@@ -315,8 +317,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--keep")) keep = true;
         else if (!strcmp(argv[i], "--reuse")) reuse = true; /* query an existing --dir */
         else if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--level") && i + 1 < argc) zlevel = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json] [--level Z]\n", argv[0]);
             return 2;
         }
     }

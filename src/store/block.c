@@ -51,8 +51,25 @@ static void keyset_add(keyset *k, uint64_t h) {
     k->n++;
 }
 
-static void add_token(void *ctx, const char *t, size_t n) {
-    keyset_add(ctx, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, n));
+/* Line tokens for the bloom (rule in store.h; the query side's
+ * trail_store_filter_tokens in tokens.c must stay in step). The hottest
+ * loop of sealing. */
+static unsigned char tok_class[256]; /* 0 separator, 1 digit, 2 other token byte */
+__attribute__((constructor)) static void tok_class_init(void) {
+    for (int c = 0; c < 256; c++)
+        tok_class[c] = c >= '0' && c <= '9' ? 1 : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 ? 2 : 0;
+}
+
+static void index_tokens(keyset *k, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        while (p < end && !tok_class[*p]) p++;
+        const unsigned char *t = p;
+        unsigned kind = 0;
+        while (p < end && tok_class[*p]) kind |= tok_class[*p++];
+        if (p - t >= 3 && (kind & 2) && !(end - p >= 2 && p[0] == '"' && p[1] == ':'))
+            keyset_add(k, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, (size_t)(p - t)));
+    }
 }
 
 /* Bit i of a bloom of m bits for key hash h: double hashing, mapped onto
@@ -143,7 +160,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
             }
             keyset_add(&keys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
         }
-        st_tokens(e[i].line, e[i].line_len, add_token, &keys);
+        index_tokens(&keys, e[i].line, e[i].line_len);
     }
     st_buf raw = {0};
     st_buf_reserve(&raw, 12 + a.len + line_bytes + idb.len);

@@ -200,7 +200,13 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     free(ents);
     free(fps);
     if (b->cap > (16u << 20)) st_buf_free(b);
-    if (!r && p->hdata.len >= p->store->cfg.head_bytes) r = st_part_seal(p);
+    if (!r && p->hdata.len >= p->store->cfg.head_bytes) {
+        /* The entries are in the WAL whatever happens to the seal; a failed
+         * seal is retried next time, and only reported (back-pressure) once
+         * the head has grown well past its size. */
+        int sr = st_part_seal(p);
+        if (sr && p->hdata.len >= 4 * (size_t)p->store->cfg.head_bytes) r = sr;
+    }
     return r;
 }
 

@@ -104,9 +104,6 @@ int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **raw, st_en
 
 /* ------------------------------------------------------------ tokens */
 
-/* Calls fn for each indexable token of a line (the trail_store_filter_tokens rule). */
-typedef void (*st_tok_fn)(void *ctx, const char *t, size_t n);
-void st_tokens(const char *s, size_t n, st_tok_fn fn, void *ctx);
 /* Finds "name":"value" in a JSON line; returns value pointer/len (raw, not unescaped). */
 bool st_json_find_str(const char *line, size_t n, const char *name, const char **v, size_t *vlen);
 

@@ -63,12 +63,16 @@ static inline uint64_t st_mix64(uint64_t x) {
     return x;
 }
 
+/* CRC32C of the bytes zero-padded to a multiple of 8 (one instruction per
+ * 8 bytes, no byte-wise tail): the base of the bloom key hash. */
+uint32_t st_crc32c_words(uint32_t crc, const void *p, size_t n);
+
 /* The bloom key of a (kind, value): kind is a trail_store_key_kind char.
- * CRC32C (one instruction per 8 bytes) widened by a bijective mix: bloom
- * keys are short and many, and 32 bits plus the length is plenty to tell
- * the few thousand keys of one block apart. On disk: do not change. */
+ * 32 bits of CRC plus the length, widened by a bijective mix: bloom keys are
+ * short and many, and that tells the few thousand keys of one block apart.
+ * On disk (docs/store.md): do not change. */
 static inline uint64_t st_key_hash(char kind, const void *v, size_t n) {
-    uint32_t c = st_crc32c(0x7472616cu ^ (uint8_t)kind, v, n);
+    uint32_t c = st_crc32c_words(0x7472616cu ^ (uint8_t)kind, v, n);
     return st_mix64(((uint64_t)n << 32 | c) ^ ((uint64_t)(uint8_t)kind << 56));
 }
 

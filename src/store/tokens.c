@@ -1,6 +1,7 @@
-/* tokens.c — the line tokenizer behind the token bloom, the query-side
- * rule for which tokens a substring filter implies, and a small JSON string
- * field finder for request_id/user_id/trace_id extraction. */
+/* tokens.c — the query-side rule for which tokens a substring filter
+ * implies (the indexing side is index_tokens in block.c: keep the two
+ * rules in step), and a small JSON string field finder for
+ * request_id/user_id/trace_id extraction. */
 #include <string.h>
 
 #include "store_impl.h"
@@ -9,30 +10,6 @@
 
 static inline bool tok_byte(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
-static unsigned char tok_table[256]; /* 1 token byte, 2 token byte that is not a digit */
-__attribute__((constructor)) static void tok_init(void) {
-    for (int c = 0; c < 256; c++) tok_table[c] = tok_byte((unsigned char)c) ? (c >= '0' && c <= '9' ? 1 : 2) : 0;
-}
-
-/* A JSON object key ("key":) is not indexed: keys repeat in every line and
- * say nothing a query filters on. */
-static inline bool json_key_end(const unsigned char *p, const unsigned char *end) {
-    return end - p >= 2 && p[0] == '"' && p[1] == ':';
-}
-
-void st_tokens(const char *s, size_t n, st_tok_fn fn, void *ctx) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        while (p < end && !tok_table[*p]) p++;
-        const unsigned char *t = p;
-        unsigned kind = 0;
-        while (p < end && tok_table[*p]) kind |= tok_table[*p++];
-        /* numbers are not indexed: they are many, unique, and better
-         * queried through fields (| status >= 500) */
-        if (p - t >= MIN_TOKEN && (kind & 2) && !json_key_end(p, end)) fn(ctx, (const char *)t, (size_t)(p - t));
-    }
 }
 
 size_t trail_store_filter_tokens(const char *s, size_t n, trail_store_token_fn fn, void *ctx) {

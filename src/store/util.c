@@ -88,6 +88,34 @@ uint32_t st_crc32c(uint32_t crc, const void *p, size_t n) {
     return ~crc_soft(crc, p, n);
 }
 
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc_words_hw(uint32_t crc, const uint8_t *p, size_t n) {
+    uint64_t c = crc;
+    for (; n >= 8; p += 8, n -= 8) c = __builtin_ia32_crc32di(c, st_get64(p));
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    return (uint32_t)c;
+}
+#endif
+
+uint32_t st_crc32c_words(uint32_t crc, const void *p, size_t n) {
+    crc = ~crc;
+#if defined(__x86_64__)
+    if (crc_mode == 2) return ~crc_words_hw(crc, p, n);
+#endif
+    size_t full = n & ~(size_t)7;
+    crc = crc_soft(crc, p, full);
+    if (n > full) {
+        uint8_t w[8] = {0};
+        memcpy(w, (const uint8_t *)p + full, n - full);
+        crc = crc_soft(crc, w, 8);
+    }
+    return ~crc;
+}
+
 /* ---------------------------------------------------------------- hash */
 
 uint64_t st_hash64(const void *data, size_t n, uint64_t seed) {
