@@ -24,8 +24,33 @@
 #define MARKER_LEN (sizeof(MARKER) - 1)
 #define FAST_FIELDS 8
 
-static inline int copies_bytes(uint32_t type) {
-    return type == TRAIL_T_STR || type == TRAIL_T_BYTES || type == TRAIL_T_JSON;
+#define COPIED_TYPES ((1u << TRAIL_T_STR) | (1u << TRAIL_T_BYTES) | (1u << TRAIL_T_JSON))
+
+static inline int copies_bytes(uint32_t type) { return type < 32 && ((COPIED_TYPES >> type) & 1u); }
+
+/* memcpy for the short copies of the hot path (context blob, short string
+ * values), inline and without a call: overlapping fixed-size moves, never
+ * reading or writing outside [0, n). */
+static inline void copy_bytes(char *dst, const char *src, size_t n) {
+    if (n > 64) {
+        memcpy(dst, src, n);
+    } else if (n >= 32) {
+        memcpy(dst, src, 32);
+        memcpy(dst + n - 32, src + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
 }
 
 static inline size_t raw_len(const trail_field *f) {
@@ -52,7 +77,7 @@ static inline size_t stored_len(const char *s, size_t raw, size_t limit, uint32_
 /* Copies a value into the record: raw bytes, or the cut and the marker. */
 static inline void put_value(char *dst, const char *s, size_t raw, size_t stored, uint32_t type) {
     if (TRAIL_LIKELY(stored == raw)) {
-        memcpy(dst, s, raw);
+        copy_bytes(dst, s, raw);
         return;
     }
     size_t keep = type == TRAIL_T_BYTES ? stored : stored - MARKER_LEN;
@@ -140,7 +165,7 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
     rec->site = site;
     trail_field *out = (trail_field *)(void *)(p + sizeof(trail__rec));
     size_t off = sizeof(trail__rec) + n * sizeof(trail_field);
-    if (ctx_len) memcpy(p + off, ctx, ctx_len);
+    copy_bytes(p + off, (const char *)ctx, ctx_len);
     off += ctx_len;
     rec->msg_off = (uint32_t)off;
     rec->msg_len = (uint32_t)msg_len;
@@ -163,6 +188,61 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
     }
     if (r) trail__ring_commit(r);
     else trail__sync_emit_record(rec);
+}
+
+/* The common case, kept short: a call-site message, at most FAST_FIELDS
+ * fields, nothing to cut, nothing NULL. Same record layout as capture().
+ * Returns 0 (having written nothing) when capture() must handle the call. */
+static inline __attribute__((always_inline)) int capture_fast(trail__ring *r, trail_logger *lg, int level,
+                                                              const trail_site *site, const trail_field *fields,
+                                                              size_t n) {
+    if (TRAIL_UNLIKELY(n > FAST_FIELDS || (n && !fields))) return 0;
+    uint64_t ts = trail__ts_raw();
+    size_t ctx_len = 0;
+    const unsigned char *ctx = trail__ctx_current(&ctx_len);
+    size_t limit = trail__rt.max_entry_bytes;
+    uint32_t raws[FAST_FIELDS] = {0};
+    size_t var = ctx_len;
+    for (size_t i = 0; i < n; i++) {
+        if (!copies_bytes(fields[i].type)) continue;
+        const char *s = fields[i].v.s;
+        if (TRAIL_UNLIKELY(!s)) return 0;
+        size_t len = fields[i].len == TRAIL_LEN_CSTR ? strlen(s) : fields[i].len;
+        if (TRAIL_UNLIKELY(len > limit)) return 0;
+        raws[i] = (uint32_t)len;
+        var += len;
+    }
+    size_t size = (sizeof(trail__rec) + n * sizeof(trail_field) + var + 7) & ~(size_t)7;
+    if (TRAIL_UNLIKELY(size > r->max_record || ctx_len > TRAIL_CTX_MAX_BYTES)) return 0;
+    char *p = trail__ring_reserve(r, (uint32_t)size, level);
+    if (TRAIL_UNLIKELY(!p)) return 1; /* dropped and counted */
+    trail__rec *rec = (trail__rec *)(void *)p;
+    rec->size = (uint32_t)size;
+    rec->kind = TRAIL__REC_ENTRY;
+    rec->level = (uint16_t)level;
+    rec->flags = 0;
+    rec->tid = r->tid;
+    rec->nfields = (uint32_t)n;
+    rec->ctx_len = (uint32_t)ctx_len;
+    rec->msg_len = 0;
+    rec->ts = ts;
+    rec->lg = lg;
+    rec->site = site;
+    trail_field *out = (trail_field *)(void *)(p + sizeof(trail__rec));
+    size_t off = sizeof(trail__rec) + n * sizeof(trail_field);
+    copy_bytes(p + off, (const char *)ctx, ctx_len);
+    off += ctx_len;
+    rec->msg_off = (uint32_t)off;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = fields[i];
+        if (!copies_bytes(fields[i].type)) continue;
+        copy_bytes(p + off, fields[i].v.s, raws[i]);
+        out[i].v.u = off;
+        out[i].len = raws[i];
+        off += raws[i];
+    }
+    trail__ring_commit(r);
+    return 1;
 }
 
 /* First call on a thread, sync mode, not initialised, or a stale ring. */
@@ -192,6 +272,11 @@ static __attribute__((noinline)) void capture_slow(trail_logger *lg, int level, 
     capture(r, lg, level, site, msg, msg_raw, fields, n);
 }
 
+static __attribute__((noinline)) void capture_general(trail__ring *r, trail_logger *lg, int level,
+                                                       const trail_site *site, const trail_field *fields, size_t n) {
+    capture(r, lg, level, site, NULL, 0, fields, n);
+}
+
 void trail_emit(trail_logger *lg, int level, const trail_site *site, const trail_field *fields, size_t n) {
     if (!lg) lg = &trail__root_logger;
     trail__ring *r = trail__tl_ring;
@@ -203,7 +288,8 @@ void trail_emit(trail_logger *lg, int level, const trail_site *site, const trail
         capture_slow(lg, level, site, NULL, 0, fields, n);
         return;
     }
-    capture(r, lg, level, site, NULL, 0, fields, n);
+    if (TRAIL_LIKELY(capture_fast(r, lg, level, site, fields, n))) return;
+    capture_general(r, lg, level, site, fields, n);
 }
 
 void trail_log_msg(trail_logger *lg, int level, const char *msg, size_t len, const trail_field *fields, size_t n) {
