@@ -12,6 +12,8 @@ typedef struct mstream {
     int64_t *ts;
     char **lines;
     size_t *lens;
+    tq_label **meta;  /* per entry, owned (NULL when none) */
+    size_t *nmeta;
     size_t n, cap;
 } mstream;
 
@@ -36,7 +38,16 @@ void tq_mem_free(tq_mem *m) {
             free((char *)s->labels[j].name);
             free((char *)s->labels[j].value);
         }
-        for (size_t j = 0; j < s->n; j++) free(s->lines[j]);
+        for (size_t j = 0; j < s->n; j++) {
+            free(s->lines[j]);
+            for (size_t k = 0; k < s->nmeta[j]; k++) {
+                free((char *)s->meta[j][k].name);
+                free((char *)s->meta[j][k].value);
+            }
+            free(s->meta[j]);
+        }
+        free(s->meta);
+        free(s->nmeta);
         free(s->labels);
         free(s->ts);
         free(s->lines);
@@ -58,7 +69,15 @@ static int same_labels(const mstream *s, const tq_label *l, size_t n) {
     return 1;
 }
 
+static int mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, const char *line, size_t len,
+                   const tq_label *meta, size_t nmeta);
+
 int tq_mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, const char *line, size_t len) {
+    return mem_add(m, labels, nlabels, ts, line, len, NULL, 0);
+}
+
+static int mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, const char *line, size_t len,
+                   const tq_label *meta, size_t nmeta) {
     tq_label sorted[64];
     if (nlabels > 64) return -E2BIG;
     memcpy(sorted, labels, nlabels * sizeof *labels);
@@ -93,7 +112,9 @@ int tq_mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, co
         s->ts = realloc(s->ts, s->cap * sizeof *s->ts);
         s->lines = realloc(s->lines, s->cap * sizeof *s->lines);
         s->lens = realloc(s->lens, s->cap * sizeof *s->lens);
-        if (!s->ts || !s->lines || !s->lens) abort();
+        s->meta = realloc(s->meta, s->cap * sizeof *s->meta);
+        s->nmeta = realloc(s->nmeta, s->cap * sizeof *s->nmeta);
+        if (!s->ts || !s->lines || !s->lens || !s->meta || !s->nmeta) abort();
     }
     char *copy = malloc(len + 1);
     if (!copy) abort();
@@ -102,6 +123,16 @@ int tq_mem_add(tq_mem *m, const tq_label *labels, size_t nlabels, int64_t ts, co
     s->ts[s->n] = ts;
     s->lines[s->n] = copy;
     s->lens[s->n] = len;
+    s->meta[s->n] = NULL;
+    s->nmeta[s->n] = nmeta;
+    if (nmeta) {
+        s->meta[s->n] = calloc(nmeta, sizeof **s->meta);
+        if (!s->meta[s->n]) abort();
+        for (size_t k = 0; k < nmeta; k++) {
+            s->meta[s->n][k].name = strdup(meta[k].name);
+            s->meta[s->n][k].value = strdup(meta[k].value);
+        }
+    }
     s->n++;
     m->total++;
     pthread_mutex_unlock(&m->mu);
@@ -120,7 +151,7 @@ static int mem_scan(void *ctx, const tq_scan *q, tq_entry_cb cb, void *arg) {
         for (size_t j = 0; j < s->n && !stop; j++) {
             if (s->ts[j] < q->start || s->ts[j] > q->end) continue;
             tq_entry e = {.ts = s->ts[j], .line = s->lines[j], .len = s->lens[j], .labels = s->labels,
-                          .nlabels = s->nlabels, .stream_id = i + 1};
+                          .nlabels = s->nlabels, .stream_id = i + 1, .meta = s->meta[j], .nmeta = s->nmeta[j]};
             stop = cb(arg, &e);
         }
     }
@@ -163,7 +194,8 @@ static int mem_series(void *ctx, const tq_selector *sel, int64_t start, int64_t 
 static int mem_push(void *ctx, const tq_label *labels, size_t nlabels, const tq_entry *entries, size_t n) {
     int ok = 0;
     for (size_t i = 0; i < n; i++) {
-        int rc = tq_mem_add(ctx, labels, nlabels, entries[i].ts, entries[i].line, entries[i].len);
+        int rc = mem_add(ctx, labels, nlabels, entries[i].ts, entries[i].line, entries[i].len, entries[i].meta,
+                         entries[i].nmeta);
         if (rc < 0) return rc;
         ok++;
     }
