@@ -355,10 +355,12 @@ static void *background(void *arg) {
 int trail_store_refresh(trail_store *s) {
     if (!s) return -EINVAL;
     if (!s->ro) return 0;
+    pthread_mutex_lock(&s->bg_mu); /* no background thread when read-only: serialises refreshes */
     int r = open_parts(s);
     pthread_rwlock_rdlock(&s->rw);
     for (uint32_t i = 0; i < s->nparts && !r; i++) r = st_part_refresh(s->parts[i]);
     pthread_rwlock_unlock(&s->rw);
+    pthread_mutex_unlock(&s->bg_mu);
     return r;
 }
 

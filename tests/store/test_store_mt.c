@@ -81,6 +81,35 @@ static void *reader(void *arg) {
     return NULL;
 }
 
+/* Another handle, read-only (as the `trail` CLI in another process): sees
+ * sealed blocks, more after each refresh, always in order. */
+static char dir_path[512];
+static void *ro_reader(void *arg) {
+    (void)arg;
+    trail_store *r = ts_open(dir_path, TRAIL_STORE_READONLY, NULL);
+    int prev_count = 0;
+    int after = 0; /* one more round once the writer is done */
+    while (!atomic_load(&done) || after++ < 1) {
+        CHECK_INT(trail_store_refresh(r), ==, 0);
+        trail_store_query q = {0};
+        trail_store_iter *it;
+        CHECK_INT(trail_store_iter_open(r, &q, &it), ==, 0);
+        const trail_store_entry *e;
+        int count = 0;
+        int64_t prev = INT64_MIN;
+        while (trail_store_iter_next(it, &e) == 1) {
+            CHECK(e->ts_ns >= prev);
+            prev = e->ts_ns;
+            count++;
+        }
+        trail_store_iter_close(it);
+        CHECK_INT(count, >=, prev_count);
+        prev_count = count;
+    }
+    trail_store_close(r);
+    return NULL;
+}
+
 TEST(readers_while_writing) {
     char d[512];
     snprintf(d, sizeof d, "%s/mt", test_tmpdir());
@@ -88,11 +117,21 @@ TEST(readers_while_writing) {
                             .seal_interval_ns = 2000000, .maintain_interval_ns = 5000000};
     base = (int64_t)time(NULL) * SEC;
     S = ts_open(d, TRAIL_STORE_NO_FSYNC, &c);
-    pthread_t w, r[3];
+    snprintf(dir_path, sizeof dir_path, "%s", d);
+    pthread_t w, r[4];
     for (long i = 0; i < 3; i++) pthread_create(&r[i], NULL, reader, (void *)i);
+    pthread_create(&r[3], NULL, ro_reader, NULL);
     pthread_create(&w, NULL, writer, NULL);
     pthread_join(w, NULL);
-    for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
+    for (int i = 0; i < 4; i++) pthread_join(r[i], NULL);
+    /* after a flush a read-only handle sees everything */
+    CHECK_INT(trail_store_flush(S), ==, 0);
+    trail_store *ro = ts_open(d, TRAIL_STORE_READONLY, NULL);
+    trail_store_query q = {0};
+    gotlist g = ts_collect(ro, &q);
+    CHECK_INT(g.n, ==, TOTAL);
+    ts_free(&g);
+    trail_store_close(ro);
     trail_store_stats st;
     trail_store_get_stats(S, &st);
     CHECK_INT(st.entries, ==, TOTAL);
