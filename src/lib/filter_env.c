@@ -42,7 +42,8 @@ static int env_keep(trail_entry *e, void *ud) {
     if (c && (uint32_t)(c >> 32) == gen) {
         min = (int)(uint32_t)c;
     } else {
-        const char *env = trail_resource_get()->env;
+        /* trail_resource_set() may publish a new string concurrently. */
+        const char *env = __atomic_load_n(&trail_resource_get()->env, __ATOMIC_ACQUIRE);
         min = min_for(r, env ? env : "");
         __atomic_store_n(&r->cache, (uint64_t)gen << 32 | (uint32_t)min, __ATOMIC_RELAXED);
     }
