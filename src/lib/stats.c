@@ -19,8 +19,12 @@ uint64_t trail__stat_read(enum trail__stat_id id) {
     return __atomic_load_n(&counters[id], __ATOMIC_RELAXED);
 }
 
+/* Only the writer (backend pass or sync caller, configuration mutex held)
+ * counts entries: a plain load and store, no locked instruction. */
 void trail__stats_count_entry(int level) {
-    __atomic_fetch_add(&per_level[trail__level_bucket(level)], 1, __ATOMIC_RELAXED);
+    int b = level >= TRAIL_CRITICAL ? 5 : level >= TRAIL_ERROR ? 4 : level >= TRAIL_WARNING ? 3
+          : level >= TRAIL_SUCCESS ? 2 : level >= TRAIL_INFO ? 1 : 0;
+    __atomic_store_n(&per_level[b], __atomic_load_n(&per_level[b], __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
 void trail__stats_count_truncated(void) { __atomic_fetch_add(&truncated, 1, __ATOMIC_RELAXED); }
