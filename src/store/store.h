@@ -216,8 +216,9 @@ typedef struct trail_store_query {
 int trail_store_iter_open(trail_store *s, const trail_store_query *q, trail_store_iter **out);
 
 /* Next entry: returns 1 and sets *e (valid until the next call or close), 0
- * at the end, or -errno (-EIO for an unreadable block: it is skipped and
- * counted; the caller may continue calling next). */
+ * at the end. A block that cannot be read or fails its CRC is skipped and
+ * counted in stats.corrupt_blocks (the iteration goes on); should a future
+ * version report it, it returns -EIO and the caller may keep calling next. */
 int trail_store_iter_next(trail_store_iter *it, const trail_store_entry **e);
 
 /* How many blocks the iteration skipped by index (time/stream/bloom) and
