@@ -163,13 +163,18 @@ found:
     return victim;
 }
 
+/* Fault injection for tests (trail__redact_set_alloc): arena chunks come
+ * from here. */
+static void *(*chunk_malloc)(size_t) = malloc;
+void trail__redact_set_alloc(void *(*fn)(size_t)) { chunk_malloc = fn ? fn : malloc; }
+
 static void *arena_alloc(slot *sl, size_t n) {
     n = (n + 15) & ~(size_t)15;
     chunk *c = sl->chunks[sl->cur];
     if (!c || c->cap - c->used < n) {
         size_t cap = c ? c->cap * 2 : 4096;
         while (cap < n) cap *= 2;
-        chunk *nc = malloc(sizeof *nc + cap);
+        chunk *nc = chunk_malloc(sizeof *nc + cap);
         if (!nc) return NULL;
         nc->next = c;
         nc->cap = cap;
@@ -417,6 +422,8 @@ static trail_field *redact_fields(const redactor *r, slot *sl, const trail_field
     return out;
 }
 
+static int oom_reported;
+
 static int redact_entry(trail_entry *e, void *ud) {
     const redactor *r = ud;
     int oom = 0;
@@ -456,9 +463,12 @@ static int redact_entry(trail_entry *e, void *ud) {
     if (oom) {
         /* Something could not be rewritten: letting a secret through is
          * worse than losing the entry (counted as filtered). */
+        __atomic_store_n(&oom_reported, 1, __ATOMIC_RELAXED);
         trail__report_once("redact_oom", "redaction: out of memory; entries are dropped until memory returns");
         return 0;
     }
+    if (__atomic_load_n(&oom_reported, __ATOMIC_RELAXED) && __atomic_exchange_n(&oom_reported, 0, __ATOMIC_RELAXED))
+        trail__report_clear("redact_oom"); /* recovered: report again next time */
     return 1;
 }
 

@@ -402,3 +402,30 @@ TEST(caches_never_trust_a_reused_buffer) {
     }
     trail_filter_free(f);
 }
+
+static void *no_memory(size_t n) {
+    (void)n;
+    return NULL;
+}
+
+TEST(out_of_memory_drops_instead_of_leaking) {
+    trail_filter *f = deflt();
+    trail__redact_set_alloc(no_memory);
+    trail_entry e = {0};
+    e.msg = "password=hunter2";
+    e.msg_len = strlen(e.msg);
+    CHECK_INT(f->fn(&e, f->ud), ==, 0); /* could not rewrite: dropped */
+    trail_field fields[] = {TRAIL_STR("token", "t-1")}; /* replacement needs a new field array */
+    trail_entry e2 = {0};
+    e2.fields = fields;
+    e2.nfields = 1;
+    CHECK_INT(f->fn(&e2, f->ud), ==, 0);
+    trail_entry clean = {0};
+    clean.msg = "nothing secret";
+    clean.msg_len = strlen(clean.msg);
+    CHECK_INT(f->fn(&clean, f->ud), ==, 1); /* no rewrite needed: kept */
+    trail__redact_set_alloc(NULL);
+    CHECK_INT(f->fn(&e, f->ud), ==, 1); /* memory is back */
+    CHECK(memcmp(e.msg, "password=[REDACTED]", e.msg_len) == 0);
+    trail_filter_free(f);
+}
