@@ -8,8 +8,9 @@
  * Top-level order is fixed: timestamp, service, level, message, request_id,
  * machine_id, container_id, version, region, pid, logger, then the other
  * context fields in context order, then the call fields (call site first,
- * then bound fields). request_id is left out when the entry has none; the
- * static fields when empty; logger for the root logger.
+ * then bound fields). The ten top-level fields are always present, so every
+ * line has the same schema: request_id and empty static fields are null.
+ * logger is left out for the root logger.
  *
  * Collision rule: the top-level names above are reserved whether or not
  * they appear in a given line. An extra field whose key is reserved, or was
@@ -39,8 +40,8 @@ static const char *const json_reserved[] = {"timestamp", "service", "level", "me
                                             "container_id", "version", "region", "pid", "logger"};
 
 static int put_member_str(trail_buf *b, const char *key_lit, size_t key_len, const char *v) {
-    if (!v || !*v) return 0;
     int rc = trail__put(b, key_lit, key_len);
+    if (!v || !*v) return rc | trail__put_lit(b, "null");
     rc |= trail__json_put_str(b, v, strlen(v));
     return rc;
 }
@@ -91,6 +92,7 @@ static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *o
             break;
         }
     }
+    if (!rid) rc |= trail__put_lit(out, ",\"request_id\":null");
     rc |= trail__put(out, f->static_frag.data, f->static_frag.len);
     if (e->logger && *e->logger) {
         rc |= trail__put_lit(out, ",\"logger\":");

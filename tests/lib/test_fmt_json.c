@@ -87,15 +87,20 @@ TEST(top_level_order) {
     trail_formatter_free(f);
 }
 
-TEST(absent_values_left_out) {
+/* raw points into the freed line: a 4-byte non-string literal here is null. */
+static int is_null(const jc_member *m) { return m && !m->str && m->raw_len == 4; }
+
+/* The ten top-level fields are always there (null when unknown), so every
+ * line has one schema; only logger is left out for the root logger. */
+TEST(absent_values_are_null) {
     set_resource();
     CHECK_INT(trail_resource_set("container_id", ""), ==, 0);
     trail_formatter *f = trail_formatter_json();
     trail_entry e = entry(NULL); /* NULL message: empty string */
     jc_object o;
     format_ok(f, &e, &o);
-    CHECK(jc_get(&o, "request_id") == NULL);
-    CHECK(jc_get(&o, "container_id") == NULL);
+    CHECK(is_null(jc_get(&o, "request_id")));
+    CHECK(is_null(jc_get(&o, "container_id")));
     CHECK(jc_get(&o, "logger") == NULL);
     CHECK_STR(jc_get(&o, "message")->str, "");
     CHECK_STR(o.m[o.n - 1].key, "pid");
