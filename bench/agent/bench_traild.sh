@@ -3,8 +3,9 @@
 #   1. catch-up: N lines already on disk, tail -> json parser -> file output
 #   2. catch-up: the same, -> Loki output (JSON+gzip, then protobuf+snappy)
 #      -> the local Loki receiver (tests/agent/loki_receiver)
-#   3. steady 100k lines/s for 10 s -> Loki output: traild's peak RSS and CPU
-#   4. steady 10k lines/s for 20 s -> Loki output: traild's CPU (last 15 s)
+#   3. steady 100k lines/s for 10 s -> file output, then -> Loki output:
+#      traild's peak RSS and CPU
+#   4. steady 10k lines/s for 20 s -> file output, then -> Loki: traild's CPU
 #   5. the json parser alone on one core (lines in memory)
 # Figures are traild's own CPU time (utime+stime from /proc), so "per core"
 # means lines per second of CPU, whatever the wall time.
@@ -96,12 +97,19 @@ if want loki; then
   catchup loki_protobuf_snappy "{type: loki, encoding: protobuf, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}" accepted
 fi
 
-# steady NAME RATE SECONDS: the writer appends RATE lines/s; CPU is measured
-# over the last SECONDS-5 s (after start-up), RSS is the peak of the run.
+# steady NAME RATE SECONDS OUTPUT: the writer appends RATE lines/s; CPU is
+# measured from 5 s after the writer started until everything is delivered,
+# RSS is the peak of the run. OUTPUT: file or loki.
 steady() {
-  start_receiver
-  config "$1" "{type: loki, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}"
-  local pid w t0 t1 c0 c1 rss total
+  local out check
+  if [ "$4" = loki ]; then
+    start_receiver
+    out="{type: loki, url: \"http://127.0.0.1:$rport/loki/api/v1/push\"}"; check=accepted
+  else
+    out="{type: file, path: $d/$1/out.jsonl}"; check="steady_lines $1"
+  fi
+  config "$1" "$out"
+  local pid w t0 t1 c0 c1 rss total got
   "$traild" --config "$d/$1/t.yaml" 2> "$d/$1/traild.err" & pid=$!; pids+=($pid)
   sleep 0.5
   "$d/rate_writer" "$d/$1/logs/app.jsonl" "$2" "$3" > "$d/$1/written" & w=$!
@@ -109,22 +117,24 @@ steady() {
   c0=$(cpu_ticks $pid); t0=$(date +%s.%N)
   wait $w
   total=$(cat "$d/$1/written")
-  for _ in $(seq 200); do [ "$(accepted)" -ge "$total" ] && break; sleep 0.05; done
+  for _ in $(seq 600); do [ "$($check)" -ge "$total" ] && break; sleep 0.05; done
   c1=$(cpu_ticks $pid); t1=$(date +%s.%N); rss=$(peak_rss_kb $pid)
-  local got
-  got=$(accepted)
+  got=$($check)
   kill $pid; wait $pid || true
   python3 - "$1" "$2" "$total" "$got" "$t0" "$t1" "$c0" "$c1" "$hz" "$rss" <<'PY'
 import sys
 name, rate, total, got, t0, t1, c0, c1, hz, rss = sys.argv[1:]
 wall = float(t1) - float(t0)
 cpu = (int(c1) - int(c0)) / int(hz)
-print(f"{name}: {int(rate):,} lines/s for the run, {int(got):,} of {int(total):,} lines stored by the receiver; "
+print(f"{name}: {int(rate):,} lines/s, {int(got):,} of {int(total):,} lines delivered; "
       f"traild CPU {100*cpu/wall:.2f}% of one core (over {wall:.1f} s), peak RSS {int(rss)/1024:.1f} MiB")
 PY
 }
-want steady_100k && steady steady_100k 100000 10
-want steady_10k && steady steady_10k 10000 20
+steady_lines() { { wc -l < "$d/$1/out.jsonl"; } 2>/dev/null || echo 0; }
+want steady_100k && steady steady_100k_file 100000 10 file
+want steady_100k && steady steady_100k_loki 100000 10 loki
+want steady_10k && steady steady_10k_file 10000 20 file
+want steady_10k && steady steady_10k_loki 10000 20 loki
 
 want parse || exit 0
 # The parser alone, one core (lines in memory, as the pipeline hands them over).

@@ -287,7 +287,9 @@ static char *jstr(jp *p, size_t *len) {
     jws(p);
     if (p->i >= p->n || p->s[p->i] != '"') return p->err = "expected a string", NULL;
     p->i++;
-    char *o = malloc(p->n - p->i + 1);
+    size_t j = p->i; /* size the copy by the escaped length (never shorter than the result) */
+    while (j < p->n && p->s[j] != '"') j += p->s[j] == '\\' ? 2 : 1;
+    char *o = malloc((j < p->n ? j : p->n) - p->i + 1);
     size_t l = 0;
     while (p->i < p->n && p->s[p->i] != '"') {
         unsigned char c = (unsigned char)p->s[p->i++];
