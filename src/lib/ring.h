@@ -61,6 +61,17 @@ void trail__ring_high_water(trail__ring *r, uint64_t used);
 /* Entries dropped because a thread could not get a ring. */
 void trail__ring_count_ringless(void);
 
+/* PREFETCHW fetches the line in the exclusive state (a plain prefetch gets it
+ * shared, and the store still waits for the other core to let it go). CPUs
+ * without it execute the 0F 0D opcode as a NOP. */
+static inline void trail__prefetch_write(const void *p) {
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
 static inline void trail__ring_pad(char *at, uint64_t bytes) {
     trail__rec *pad = (trail__rec *)(void *)at;
     pad->size = (uint32_t)bytes;
@@ -89,10 +100,10 @@ static inline void trail__ring_commit(trail__ring *r) {
      * them a lap ago, from the other core), so the next call does not wait
      * for them. A prefetch never faults. */
     const char *next = r->buf + (r->next_head & r->mask);
-    __builtin_prefetch(next, 1, 3);
-    __builtin_prefetch(next + 64, 1, 3);
-    __builtin_prefetch(next + 128, 1, 3);
-    __builtin_prefetch(next + 192, 1, 3);
+    trail__prefetch_write(next);
+    trail__prefetch_write(next + 64);
+    trail__prefetch_write(next + 128);
+    trail__prefetch_write(next + 192);
 }
 
 /* Backend side. */
