@@ -18,15 +18,18 @@ const char *__tsan_default_options(void) { return "die_after_fork=0"; }
 
 static int out_fd = -1;
 
-/* One line per entry: "<pid> <tag> <worker> <seq>\n", appended atomically. */
+/* One line per entry: "<pid> <tag> <worker> <seq> <pid-ok>\n", appended
+ * atomically; pid-ok says the JSON line carries this process's pid (the
+ * child's is refreshed after the fork). */
 static void write_line(const trail_entry *e, const char *line, size_t len, void *ud) {
-    (void)line;
-    (void)len;
     (void)ud;
     if (e->flags & TRAIL_ENTRY_INTERNAL) return;
+    char want[32];
+    snprintf(want, sizeof want, "\"pid\":%d,", (int)getpid());
+    int pid_ok = memmem(line, len, want, strlen(want)) != NULL;
     char buf[128];
-    int n = snprintf(buf, sizeof buf, "%d %.*s %lld %lld\n", (int)getpid(), (int)e->msg_len, e->msg,
-                     (long long)e->fields[0].v.i, (long long)e->fields[1].v.i);
+    int n = snprintf(buf, sizeof buf, "%d %.*s %lld %lld %d\n", (int)getpid(), (int)e->msg_len, e->msg,
+                     (long long)e->fields[0].v.i, (long long)e->fields[1].v.i, pid_ok);
     ssize_t w = write(out_fd, buf, (size_t)n);
     (void)w;
 }
@@ -47,7 +50,6 @@ TEST(fork_while_logging) {
     CHECK_INT(trail_setup(&o), ==, 0);
     trail_handler *h;
     CHECK_INT(trail_handler_callback(&h, write_line, NULL), ==, 0);
-    trail_handler_set_formatter(h, trail_formatter_logfmt());
     trail_logger_add_handler(NULL, h);
     trail_handler_release(h);
 
@@ -84,9 +86,10 @@ TEST(fork_while_logging) {
     static unsigned char seen[WORKERS][PER_WORKER];
     int child_count[FORKS] = {0}, main_count = 0, bad = 0;
     char tag[16];
-    int pid;
+    int pid, pid_ok;
     long long t, seq;
-    while (fscanf(f, "%d %15s %lld %lld", &pid, tag, &t, &seq) == 4) {
+    while (fscanf(f, "%d %15s %lld %lld %d", &pid, tag, &t, &seq, &pid_ok) == 5) {
+        if (!pid_ok) bad++;
         if (pid == getpid() && !strcmp(tag, "parent") && t >= 0 && t < WORKERS && seq >= 0 && seq < PER_WORKER) {
             seen[t][seq]++;
         } else if (pid == getpid() && !strcmp(tag, "main")) {
