@@ -150,3 +150,33 @@ TEST(timestamp_tid_and_site) {
     CHECK_INT(seen_ts, <=, hi + 1000000);
     trail_shutdown();
 }
+
+TEST(many_fields_take_the_general_path) {
+    for (int mode = 0; mode < 2; mode++) {
+        setup_mode(mode ? TRAIL_SYNC : TRAIL_ASYNC);
+        sink *s = sink_attach(NULL);
+        trail_field f[2000];
+        char names[20][8];
+        for (int i = 0; i < 2000; i++) {
+            if (i < 20) {
+                snprintf(names[i], sizeof names[i], "k%d", i);
+                f[i] = (trail_field){.key = names[i], .type = TRAIL_T_STR, .len = TRAIL_LEN_CSTR, .v.s = names[i]};
+            } else {
+                f[i] = (trail_field){.key = "n", .type = TRAIL_T_I64, .v.i = i};
+            }
+        }
+        trail_log_msg(NULL, TRAIL_INFO, "twenty", 6, f, 20);
+        trail_log_msg(NULL, TRAIL_INFO, "too many", 8, f, 2000);
+        CHECK_INT(trail_flush(5000), ==, 0);
+        CHECK_INT(sink_count(s), ==, 2);
+        CHECK_CONTAINS(sink_line(s, 0), "k0=k0,k1=k1,");
+        CHECK_CONTAINS(sink_line(s, 0), ",k19=k19|ctx:|0");
+        /* At most TRAIL__REC_MAX_FIELDS (1024) fields, marked truncated. */
+        const char *l = sink_line(s, 1);
+        int commas = 0;
+        for (const char *p = strchr(l, '|') + 1; *p; p++) commas += *p == ',';
+        CHECK_INT(commas, ==, 1023);
+        CHECK_CONTAINS(l, "|ctx:|1");
+        trail_shutdown();
+    }
+}
