@@ -52,7 +52,7 @@ static const ta_option store_options[] = {
      "longest an entry waits in the WAL before it is sealed into a block (visible to other processes)", NULL, false},
     {"dedupe_window", TA_OPT_INT, "131072", offsetof(store_conf, dedupe_window),
      "entries per category remembered to drop exact duplicates (same stream, ts, line)", NULL, false},
-    {"compression_level", TA_OPT_INT, "3", offsetof(store_conf, compression_level), "zstd level", NULL, false},
+    {"compression_level", TA_OPT_INT, "1", offsetof(store_conf, compression_level), "zstd level", NULL, false},
     {"fsync", TA_OPT_BOOL, "true", offsetof(store_conf, fsync),
      "fsync before acknowledging (false: survives kill -9 but not power loss)", NULL, false},
     {"labels", TA_OPT_STRLIST, "level", offsetof(store_conf, labels),

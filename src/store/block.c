@@ -79,14 +79,36 @@ static inline uint32_t bloom_pos(uint64_t h, uint32_t m, uint32_t i) {
     return (uint32_t)(((x >> 32) * (uint64_t)m) >> 32);
 }
 
-bool st_bloom_has(const st_block *b, uint64_t h) {
+bool st_bloom_has(const st_block *b, int which, uint64_t h) {
     if (!h) h = 1;
-    if (!b->bloom_bits) return true;
-    for (uint32_t i = 0; i < b->bloom_k; i++) {
-        uint32_t pos = bloom_pos(h, b->bloom_bits, i);
-        if (!(b->bloom[pos >> 3] & (1u << (pos & 7)))) return false;
+    uint32_t m = b->bloom_bits[which];
+    const uint8_t *bl = b->bloom[which];
+    for (uint32_t i = 0; i < b->bloom_k[which]; i++) {
+        uint32_t pos = bloom_pos(h, m, i);
+        if (!(bl[pos >> 3] & (1u << (pos & 7)))) return false;
     }
     return true;
+}
+
+/* Appends one bloom (u32 bits, u32 k, bits/8 bytes) over the keys. */
+static void put_bloom(st_buf *out, const keyset *keys, uint32_t bits_per_key, uint32_t k) {
+    uint64_t bits64 = ((uint64_t)keys->n * bits_per_key + 63) / 64 * 64;
+    if (bits64 < 512) bits64 = 512;
+    if (bits64 > (1u << 30)) bits64 = 1u << 30;
+    uint32_t bits = (uint32_t)bits64;
+    st_buf_u32(out, bits);
+    st_buf_u32(out, k);
+    st_buf_reserve(out, bits / 8);
+    uint8_t *bloom = out->p + out->len;
+    memset(bloom, 0, bits / 8);
+    for (uint32_t i = 0; i < keys->cap; i++) {
+        if (!keys->v[i]) continue;
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t pos = bloom_pos(keys->v[i], bits, j);
+            bloom[pos >> 3] |= (uint8_t)(1u << (pos & 7));
+        }
+    }
+    out->len += bits / 8;
 }
 
 static const char kinds[3] = {TRAIL_STORE_KEY_REQUEST_ID, TRAIL_STORE_KEY_USER_ID,
@@ -135,7 +157,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
 
     /* raw columns: A (varints), lines, C (ids not found in their line) */
     st_buf a = {0}, idb = {0};
-    keyset keys = {0};
+    keyset keys = {0}, idkeys = {0};
     uint64_t line_bytes = 0;
     int64_t prev = n ? e[0].ts : 0;
     for (size_t i = 0; i < n; i++) {
@@ -158,7 +180,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
                 st_buf_varint(&a, 0);
                 st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
             }
-            keyset_add(&keys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
+            keyset_add(&idkeys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
         }
         index_tokens(&keys, e[i].line, e[i].line_len);
     }
@@ -173,13 +195,6 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     st_buf_free(&a);
     st_buf_free(&idb);
 
-    /* bloom: ST_BLOOM_BITS_PER_KEY bits per distinct key, a multiple of 64 */
-    uint64_t bits64 = ((uint64_t)keys.n * ST_BLOOM_BITS_PER_KEY + 63) / 64 * 64;
-    if (bits64 < 512) bits64 = 512;
-    if (bits64 > (1u << 30)) bits64 = 1u << 30;
-    uint32_t bits = (uint32_t)bits64;
-    size_t bloom_bytes = bits / 8;
-
     /* record: prefix, meta, data */
     size_t start = out->len;
     st_buf_reserve(out, ST_BLK_PREFIX);
@@ -193,21 +208,11 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     st_buf_u64(out, line_bytes);
     st_buf_u32(out, ns);
     st_buf_put(out, ids, ns * sizeof *ids);
-    st_buf_u32(out, bits);
-    st_buf_u32(out, ST_BLOOM_K);
-    st_buf_reserve(out, bloom_bytes);
-    uint8_t *bloom = out->p + out->len;
-    memset(bloom, 0, bloom_bytes);
-    for (uint32_t i = 0; i < keys.cap; i++) {
-        if (!keys.v[i]) continue;
-        for (uint32_t k = 0; k < ST_BLOOM_K; k++) {
-            uint32_t pos = bloom_pos(keys.v[i], bits, k);
-            bloom[pos >> 3] |= (uint8_t)(1u << (pos & 7));
-        }
-    }
-    out->len += bloom_bytes;
+    put_bloom(out, &idkeys, ST_ID_BITS_PER_KEY, ST_ID_K);
+    put_bloom(out, &keys, ST_TOK_BITS_PER_KEY, ST_TOK_K);
     size_t meta_len = out->len - meta_start;
     free(keys.v);
+    free(idkeys.v);
     free(ids);
 
     size_t bound = ZSTD_compressBound(raw.len);
@@ -217,7 +222,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     uint8_t *data = out->p + out->len;
     out->len += z;
     if (getenv("STORE_BLOCK_DEBUG"))
-        fprintf(stderr, "block n=%zu raw=%zu keys=%u bloom=%zu data=%zu\n", n, raw.len, keys.n, bloom_bytes, z);
+        fprintf(stderr, "block n=%zu raw=%zu keys=%u+%u meta=%zu data=%zu\n", n, raw.len, idkeys.n, keys.n, meta_len, z);
     st_buf_free(&raw);
 
     uint8_t *pre = out->p + start;
@@ -247,11 +252,21 @@ st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off) {
     uint32_t ns = st_get32(m + 40);
     if ((uint64_t)ns * 8 > (uint64_t)(end - m - 44)) return NULL;
     const uint8_t *q = m + 44 + (size_t)ns * 8;
-    if (end - q < 8) return NULL;
-    uint32_t bits = st_get32(q), k = st_get32(q + 4);
-    q += 8;
-    if (bits % 64 || bits > (1u << 30) || k < 1 || k > 32 || (uint64_t)(end - q) != bits / 8) return NULL;
-    size_t bloom_bytes = bits / 8;
+    uint32_t bits[2], k[2];
+    const uint8_t *bl[2];
+    for (int w = 0; w < 2; w++) {
+        if (end - q < 8) return NULL;
+        bits[w] = st_get32(q);
+        k[w] = st_get32(q + 4);
+        q += 8;
+        if (bits[w] % 64 || bits[w] == 0 || bits[w] > (1u << 30) || k[w] < 1 || k[w] > 32 ||
+            (uint64_t)(end - q) < bits[w] / 8)
+            return NULL;
+        bl[w] = q;
+        q += bits[w] / 8;
+    }
+    if (q != end) return NULL;
+    size_t bloom_bytes = bits[0] / 8 + bits[1] / 8;
     st_block *b = malloc(sizeof *b + (size_t)ns * 8 + bloom_bytes);
     if (!b) abort();
     b->seq = st_get64(m);
@@ -263,10 +278,14 @@ st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off) {
     b->nstreams = ns;
     b->streams = (uint64_t *)(b + 1);
     memcpy(b->streams, m + 44, (size_t)ns * 8);
-    b->bloom_bits = bits;
-    b->bloom_k = k;
-    b->bloom = (uint8_t *)(b->streams + ns);
-    memcpy(b->bloom, q, bloom_bytes);
+    uint8_t *dst = (uint8_t *)(b->streams + ns);
+    for (int w = 0; w < 2; w++) {
+        b->bloom_bits[w] = bits[w];
+        b->bloom_k[w] = k[w];
+        b->bloom[w] = dst;
+        memcpy(dst, bl[w], bits[w] / 8);
+        dst += bits[w] / 8;
+    }
     b->off = off;
     b->meta_len = ml;
     b->data_len = dl;

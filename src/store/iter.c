@@ -123,7 +123,8 @@ static bool block_may_match(const trail_store_iter *it, const part_sel *ps, cons
         if (!any) return false;
     }
     for (uint32_t k = 0; k < it->nkeys; k++)
-        if (!st_bloom_has(b, it->key_hash[k])) return false;
+        if (!st_bloom_has(b, kind_index(it->key_kind[k]) >= 0 ? ST_BLOOM_IDS : ST_BLOOM_TOKENS, it->key_hash[k]))
+            return false;
     return true;
 }
 

@@ -31,8 +31,15 @@
 #define ST_BLK_PREFIX 24         /* magic, meta_len, data_len, meta_crc, data_crc, prefix_crc */
 #define ST_ID_ABSENT 0xffffu
 #define ST_MAX_ID 1024           /* longer ids are cut (they are keys, not text) */
-#define ST_BLOOM_BITS_PER_KEY 12
-#define ST_BLOOM_K 8
+/* Two blooms per block: ids (request/user/trace) at ~7e-5 false positives,
+ * so a request-id story over 10M entries opens almost only its own blocks;
+ * line tokens at ~1% (they are many; filters on them prune less anyway). */
+#define ST_BLOOM_IDS 0
+#define ST_BLOOM_TOKENS 1
+#define ST_ID_BITS_PER_KEY 20
+#define ST_ID_K 14
+#define ST_TOK_BITS_PER_KEY 10
+#define ST_TOK_K 7
 
 /* ------------------------------------------------------------ streams */
 
@@ -71,9 +78,9 @@ typedef struct st_block {
     uint64_t line_bytes;
     uint32_t nstreams;
     uint64_t *streams;        /* sorted */
-    uint32_t bloom_bits;      /* a multiple of 64; 0 = no bloom (matches anything) */
-    uint32_t bloom_k;
-    uint8_t *bloom;
+    uint32_t bloom_bits[2];   /* ST_BLOOM_IDS, ST_BLOOM_TOKENS; a multiple of 64 */
+    uint32_t bloom_k[2];
+    uint8_t *bloom[2];
 } st_block;
 
 /* One entry while building or after decoding a block. */
@@ -97,7 +104,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
 st_block *st_block_parse(const uint8_t *p, size_t len, uint64_t off);
 /* Size of the prefix check: fills meta_len/data_len; false if bad. */
 bool st_block_prefix(const uint8_t *p, uint32_t *meta_len, uint32_t *data_len);
-bool st_bloom_has(const st_block *b, uint64_t key_hash);
+bool st_bloom_has(const st_block *b, int which, uint64_t key_hash);
 /* Decompresses and decodes a block's data (data_len bytes at data) into
  * entries pointing into *raw (malloc'd, caller frees). Returns count or -errno. */
 int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **raw, st_ent **ents);
