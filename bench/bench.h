@@ -36,6 +36,7 @@ typedef struct bench_result {
     uint64_t bytes;    /* file size */
     double producer_s; /* time until the producers returned from their last call */
     double total_s;    /* time until every line was on disk (flush + fsync) */
+    double cpu_s;      /* CPU time of the case's process (all its threads) over the same span */
     uint64_t dropped, blocked;
     long rss_kb;       /* peak RSS of the case's process (VmHWM) */
 } bench_result;
@@ -46,6 +47,9 @@ int bench_latency_run(const bench_peer *p, const bench_opts *o, int threads, con
 /* Runs the throughput workload in the calling process with `threads` producers. */
 int bench_throughput_run(const bench_peer *p, const bench_opts *o, int threads, const char *path,
                          bench_result *r);
+
+/* CPU time of this process (user + system, all threads), seconds. */
+double bench_cpu_s(void);
 
 /* Counts '\n' in path and its size; 0 or -errno. */
 int bench_count_lines(const char *path, uint64_t *lines, uint64_t *bytes);

@@ -99,10 +99,10 @@ static void print_tput_row(FILE *f, const bench_result *r) {
     }
     double lps = r->total_s > 0 ? (double)r->entries / r->total_s : 0;
     double plps = r->producer_s > 0 ? (double)r->entries / r->producer_s : 0;
-    fprintf(f, "%-21s %3d %12.0f %12.0f %10llu %10llu %8llu %8llu %6.0f %8.1f%s\n", r->peer, r->threads, lps,
+    fprintf(f, "%-21s %3d %12.0f %12.0f %10llu %10llu %8llu %8llu %6.0f %7.2f %8.1f%s\n", r->peer, r->threads, lps,
             plps, (unsigned long long)r->entries, (unsigned long long)r->lines,
             (unsigned long long)r->dropped, (unsigned long long)r->blocked, r->lines ? (double)r->bytes / (double)r->lines : 0,
-            (double)r->rss_kb / 1024.0, r->rc ? "  (error)" : "");
+            r->cpu_s, (double)r->rss_kb / 1024.0, r->rc ? "  (error)" : "");
 }
 
 static void json_str(FILE *f, const char *s) {
@@ -132,17 +132,18 @@ static void print_json(FILE *f, const bench_opts *o, const bench_result *rs, siz
                 (unsigned long long)r->entries, (unsigned long long)r->lines,
                 (unsigned long long)r->bytes);
         if (!strcmp(r->kind, "render"))
-            fprintf(f, ",\"seconds\":%.4f,\"lines_per_s\":%.0f", r->total_s,
-                    r->total_s > 0 ? (double)r->entries / r->total_s : 0);
+            fprintf(f, ",\"seconds\":%.4f,\"cpu_s\":%.4f,\"lines_per_s\":%.0f,\"lines_per_cpu_s\":%.0f", r->total_s,
+                    r->cpu_s, r->total_s > 0 ? (double)r->entries / r->total_s : 0,
+                    r->cpu_s > 0 ? (double)r->entries / r->cpu_s : 0);
         else if (!strcmp(r->kind, "latency"))
             fprintf(f, ",\"ns\":{\"p50\":%.2f,\"p99\":%.2f,\"p99.9\":%.2f,\"p99.99\":%.2f,\"max\":%.1f,"
                        "\"mean\":%.2f,\"samples\":%llu}",
                     r->lat.p50, r->lat.p99, r->lat.p999, r->lat.p9999, r->lat.max, r->lat.mean,
                     (unsigned long long)r->lat.n);
         else
-            fprintf(f, ",\"producer_s\":%.4f,\"total_s\":%.4f,\"lines_per_s\":%.0f,"
+            fprintf(f, ",\"producer_s\":%.4f,\"total_s\":%.4f,\"cpu_s\":%.4f,\"lines_per_s\":%.0f,"
                        "\"producer_lines_per_s\":%.0f",
-                    r->producer_s, r->total_s, r->total_s > 0 ? (double)r->entries / r->total_s : 0,
+                    r->producer_s, r->total_s, r->cpu_s, r->total_s > 0 ? (double)r->entries / r->total_s : 0,
                     r->producer_s > 0 ? (double)r->entries / r->producer_s : 0);
         fputc('}', f);
     }
@@ -289,8 +290,8 @@ int main(int argc, char **argv) {
     if (selected(only, "throughput", 1)) {
         fprintf(table, "\nthroughput: %llu entries, %d producer thread(s), until on disk (flush + fsync)\n",
                 (unsigned long long)o.lines, o.tput_threads);
-        fprintf(table, "%-21s %3s %12s %12s %10s %10s %8s %8s %6s %8s\n", "peer", "thr", "lines/s", "producer/s",
-                "entries", "in file", "dropped", "blocked", "B/line", "RSS MiB");
+        fprintf(table, "%-21s %3s %12s %12s %10s %10s %8s %8s %6s %7s %8s\n", "peer", "thr", "lines/s", "producer/s",
+                "entries", "in file", "dropped", "blocked", "B/line", "CPU s", "RSS MiB");
         for (size_t k = 0; k < N_PEERS; k++) {
             const bench_peer *p = all_peers[k];
             if (p == &bench_peer_empty || p == &bench_peer_trail_disabled || !selected(only, p->name, 0))
@@ -319,9 +320,12 @@ int main(int argc, char **argv) {
         if (r->rc)
             fprintf(table, "\nrender: failed: %s\n", strerror(-r->rc));
         else
-            fprintf(table, "\nrender (JSON formatter alone, %llu entries, no I/O): %.0f lines/s, %.1f ns/line\n",
+            fprintf(table,
+                    "\nrender (JSON formatter alone, %llu entries, no I/O): %.0f lines/s wall (%.1f ns/line), "
+                    "%.0f lines per CPU-second (%.1f ns/line)\n",
                     (unsigned long long)r->entries, (double)r->entries / r->total_s,
-                    r->total_s * 1e9 / (double)r->entries);
+                    r->total_s * 1e9 / (double)r->entries, r->cpu_s > 0 ? (double)r->entries / r->cpu_s : 0,
+                    r->cpu_s * 1e9 / (double)r->entries);
     }
     if (!keep) rmdir(o.dir);
     print_targets(table, results, nres);

@@ -4,12 +4,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+
+double bench_cpu_s(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec * 1e-6;
+}
 
 double bench_now_s(void) {
     struct timespec ts;
@@ -70,12 +78,14 @@ int bench_throughput_run(const bench_peer *p, const bench_opts *o, int threads, 
         pthread_create(&tids[i], NULL, tput_main, &ts[i]);
     }
     pthread_barrier_wait(&start);
+    double c0 = bench_cpu_s();
     double t0 = bench_now_s();
     for (int i = 0; i < threads; i++) pthread_join(tids[i], NULL);
     r->producer_s = bench_now_s() - t0;
     bench_peer_stats st = {0};
     r->rc = p->close(&st);
     r->total_s = bench_now_s() - t0;
+    r->cpu_s = bench_cpu_s() - c0;
     pthread_barrier_destroy(&start);
     r->entries = o->lines;
     r->dropped = st.dropped;
@@ -89,9 +99,11 @@ int bench_render_run(const bench_peer *p, const bench_opts *o, int threads, cons
     (void)p;
     (void)threads;
     (void)path;
-    double s = bench_trail_render(o->lines);
+    double cpu = 0;
+    double s = bench_trail_render(o->lines, &cpu);
     if (s < 0) return r->rc = -EIO;
     r->entries = o->lines;
     r->producer_s = r->total_s = s;
+    r->cpu_s = cpu;
     return 0;
 }

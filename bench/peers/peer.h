@@ -51,8 +51,9 @@ extern const bench_peer bench_peer_trail_sync;
 extern const bench_peer bench_peer_trail_disabled; /* latency only */
 
 /* libtrail's JSON formatter alone on the benchmark's entry, n times:
- * seconds taken, negative on error (the backend's rendering ceiling). */
-double bench_trail_render(uint64_t n);
+ * wall seconds taken (and the thread's CPU seconds in *cpu_s), negative on
+ * error (the backend's rendering ceiling). */
+double bench_trail_render(uint64_t n, double *cpu_s);
 /* Monotonic seconds. */
 double bench_now_s(void);
 
