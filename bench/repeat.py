@@ -41,6 +41,8 @@ def main():
             cols = " ".join(f"{k}={stat([r['ns'][k] for r in rs])}" for k in ("p50", "p99", "p99.9"))
         else:
             cols = f"lines/s={stat([r['lines_per_s'] for r in rs])}"
+            if all(r.get("cpu_s") for r in rs):
+                cols += f" lines/CPU-s={stat([r['entries'] / r['cpu_s'] for r in rs])}"
             if kind == "throughput":
                 cols += f" dropped(max)={max(r['dropped'] for r in rs)}"
                 cols += f" missing(max)={max(r['entries'] - r['lines_in_file'] for r in rs)}"
