@@ -2,11 +2,15 @@
  * prefix and a suffix (split at the first byte's position) with a known
  * secret planted between them (second byte picks it), set apart by spaces.
  * The secret must not survive in the message, a string field, a context
- * value or a raw JSON field, whatever surrounds it; nothing may crash. */
+ * value or a raw JSON field, whatever surrounds it; nothing may crash.
+ * Second phase: when the raw input is a valid JSON object, the redacted
+ * JSON field must still be valid JSON (checked with tests' independent
+ * checker). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../tests/lib/fmt_check.h"
 #include "filter_impl.h"
 #include "trail.h"
 
@@ -34,8 +38,29 @@ static int contains(const char *h, size_t hn, const char *n) {
     return 0;
 }
 
+/* A valid JSON object stays valid after redaction. */
+static void json_phase(const uint8_t *data, size_t size) {
+    char *line = malloc(size + 2);
+    memcpy(line, data, size);
+    line[size] = '\n';
+    if (jc_parse_line(line, size + 1, NULL)) {
+        trail_field f[] = {TRAIL__F("doc", TRAIL_T_JSON, (uint32_t)size, s, line)};
+        trail_entry e = {0};
+        e.fields = f;
+        e.nfields = 1;
+        if (filter->fn(&e, filter->ud) != 1) abort();
+        char *out = malloc(e.fields[0].len + 1);
+        memcpy(out, e.fields[0].v.s, e.fields[0].len);
+        out[e.fields[0].len] = '\n';
+        if (!jc_parse_line(out, e.fields[0].len + 1, NULL)) abort();
+        free(out);
+    }
+    free(line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!filter) filter = trail_filter_redact(NULL);
+    json_phase(data, size);
     if (size < 2) return 0;
     size_t split = data[0] % (size - 1);
     size_t pick = data[1] % (sizeof plants / sizeof *plants);

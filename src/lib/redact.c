@@ -332,6 +332,29 @@ static int json_region(json_rw *w, const trail__shape_cfg *cfg, size_t a, size_t
     return 0;
 }
 
+static int json_sep(char c) { return strchr(" \t\r\n,:[]{}", c) != NULL; }
+
+/* Text between strings: a match is widened to its whole token (a number
+ * such as -4111111111111111 or 1e4111111111111111) and replaced by the
+ * quoted replacement, so a valid document stays valid. */
+static int json_outer_region(json_rw *w, const trail__shape_cfg *cfg, size_t a, size_t b) {
+    if (b <= a) return 0;
+    const char *s = w->s + a;
+    size_t n = b - a, pos = 0, ms, me;
+    unsigned possible = trail__shapes_possible(cfg, s, n);
+    while (pos < n && trail__shape_next_in(cfg, possible, s, n, pos, &ms, &me)) {
+        while (ms > pos && !json_sep(s[ms - 1])) ms--;
+        while (me < n && !json_sep(s[me])) me++;
+        if (trail_buf_put(w->out, w->s + w->copied, a + ms - w->copied) ||
+            trail_buf_put(w->out, cfg->repl, cfg->repl_len))
+            return -ENOMEM;
+        w->copied = a + me;
+        w->count++;
+        pos = me > ms ? me : ms + 1;
+    }
+    return 0;
+}
+
 static long redact_json(const redactor *r, const char *s, size_t n, trail_buf *out) {
     json_rw w = {s, 0, 0, out};
     size_t start = out->len, i = 0;
@@ -343,7 +366,7 @@ static long redact_json(const redactor *r, const char *s, size_t n, trail_buf *o
     for (;;) {
         const char *q = memchr(s + i, '"', n - i);
         size_t qs = q ? (size_t)(q - s) : n;
-        if (json_region(&w, &outer, i, qs)) goto oom;
+        if (json_outer_region(&w, &outer, i, qs)) goto oom;
         if (qs >= n) break;
         size_t end = json_string_end(s, n, qs);
         size_t cs = qs + 1, ce = end > cs && s[end - 1] == '"' ? end - 1 : end;

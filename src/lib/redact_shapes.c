@@ -15,7 +15,8 @@
 /* Character classes, one bit per token set (generated for ASCII; bytes
  * >= 0x80 belong to none). C_KEYNEXT: may follow a word that starts a
  * key=value; C_MAILNEXT: may follow a word that starts an e-mail;
- * C_VALEND: ends an unquoted value. */
+ * C_VALEND: ends an unquoted value (a backslash too, so an escaped quote in
+ * JSON text keeps its escape). */
 enum {
     C_ALNUM = 1, C_KEY = 2, C_B64URL = 4, C_TOKEN68 = 8, C_B64STD = 16, C_EMAIL = 32, C_DIGIT = 64,
     C_KEYNEXT = 128, C_MAILNEXT = 256, C_VALEND = 512
@@ -26,7 +27,7 @@ static const unsigned short cclass[256] = {
     512,   0, 640,   0,   0, 288, 512, 512,   0, 512,   0, 312, 512, 430, 426,  24,
     127, 127, 127, 127, 127, 127, 127, 127, 127, 127,   0, 512,   0, 128,   0,   0,
     256,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,
-     63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,   0,   0, 512,   0, 430,
+     63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,   0, 640, 512,   0, 430,
       0,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,
      63,  63,  63,  63,  63,  63,  63,  63,  63,  63,  63,   0,   0, 512,   8,   0,
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
@@ -195,6 +196,10 @@ static int kv_at(const trail__shape_cfg *cfg, const char *s, size_t n, size_t i,
     size_t klen = t - i;
     if (!klen || klen > 128) return 0;
     int quoted_key = i > 0 && s[i - 1] == '"' && t < n && s[t] == '"';
+    /* JSON inside a JSON string: \"key\":\"value\" */
+    int esc_key = !quoted_key && i > 1 && s[i - 1] == '"' && s[i - 2] == '\\' && t + 1 < n && s[t] == '\\' &&
+                  s[t + 1] == '"';
+    if (esc_key) t++, quoted_key = 1;
     if (quoted_key) { /* JSON-ish: "key" : "value" */
         t++;
         while (t < n && s[t] == ' ') t++;
@@ -211,6 +216,15 @@ static int kv_at(const trail__shape_cfg *cfg, const char *s, size_t n, size_t i,
         char q = s[v++];
         size_t e = v;
         while (e < n && s[e] != q) e += (s[e] == '\\' && e + 1 < n) ? 2 : 1;
+        if (e > n) e = n;
+        if (e == v) return 0;
+        *ms = v;
+        *me = e;
+        return 1;
+    }
+    if (v + 1 < n && s[v] == '\\' && s[v + 1] == '"') { /* \"value\" */
+        size_t e = v += 2;
+        while (e < n && !(s[e] == '\\' && e + 1 < n && s[e + 1] == '"')) e += (s[e] == '\\' && e + 1 < n) ? 2 : 1;
         if (e > n) e = n;
         if (e == v) return 0;
         *ms = v;
@@ -293,6 +307,15 @@ int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size
     if (!s || from >= n) return 0;
     unsigned sh = possible_shapes(cfg->shapes | SHAPE_AWS_SECRET, s + from, n - from);
     return shape_next(cfg, sh, s, n, from, ms, me);
+}
+
+unsigned trail__shapes_possible(const trail__shape_cfg *cfg, const char *s, size_t n) {
+    return s ? possible_shapes(cfg->shapes | SHAPE_AWS_SECRET, s, n) : 0;
+}
+
+int trail__shape_next_in(const trail__shape_cfg *cfg, unsigned possible, const char *s, size_t n, size_t from,
+                         size_t *ms, size_t *me) {
+    return s && from < n ? shape_next(cfg, possible, s, n, from, ms, me) : 0;
 }
 
 long trail__redact_text(const trail__shape_cfg *cfg, const char *s, size_t n, trail_buf *out) {

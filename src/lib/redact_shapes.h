@@ -30,6 +30,13 @@ typedef struct trail__shape_cfg {
  * there is none. */
 int trail__shape_next(const trail__shape_cfg *cfg, const char *s, size_t n, size_t from, size_t *ms, size_t *me);
 
+/* The same for repeated searches over one text: trail__shapes_possible()
+ * once (an O(n) prefilter), then trail__shape_next_in() from each position,
+ * linear in all. */
+unsigned trail__shapes_possible(const trail__shape_cfg *cfg, const char *s, size_t n);
+int trail__shape_next_in(const trail__shape_cfg *cfg, unsigned possible, const char *s, size_t n, size_t from,
+                         size_t *ms, size_t *me);
+
 /* Appends s with every shape replaced by cfg->repl to out. Returns the number
  * of replacements; when 0, nothing is appended (the caller keeps s).
  * -ENOMEM if out cannot grow. */

@@ -2,6 +2,7 @@
  * text) and by shape (bearer, JWT, AWS, cards with Luhn, e-mail): secrets
  * never survive, everything else is untouched. */
 #include "filter_impl.h"
+#include "fmt_check.h"
 #include "redact_shapes.h"
 #include "test.h"
 #include "trail.h"
@@ -427,5 +428,35 @@ TEST(out_of_memory_drops_instead_of_leaking) {
     trail__redact_set_alloc(NULL);
     CHECK_INT(f->fn(&e, f->ud), ==, 1); /* memory is back */
     CHECK(memcmp(e.msg, "password=[REDACTED]", e.msg_len) == 0);
+    trail_filter_free(f);
+}
+
+TEST(valid_json_stays_valid) {
+    static const char *docs[] = {
+        "{\"n\":-4111111111111111}",
+        "{\"n\":[4111111111111111,2.5e-4111111111111111,-378282246310005.0]}",
+        "{\"password\":{\"a\":[1,{\"b\":\"}\"}]},\"x\":1}",
+        "{\"t\":\"Bearer abcDEF1234567890xyz\",\"secret\":null,\"k\":\"AKIAIOSFODNN7EXAMPLE\"}",
+        "{\"esc\":\"a\\\"password=hunter2\\\"\",\"api_key\":\"x\\\"y\"}",
+        "{\"AKIAIOSFODNN7EXAMPLE\":true, \"token\" : false , \"m\":\"4111 1111 1111 1111\"}",
+        "{\"body\":\"{\\\"user\\\":\\\"bob\\\",\\\"password\\\":\\\"hunter2\\\"}\"}", /* JSON in a JSON string */
+    };
+    trail_redact_opts o = {.replacement = "<\"hidden\">"}; /* needs escaping inside JSON */
+    trail_filter *f = trail_filter_redact(&o);
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        char line[512];
+        snprintf(line, sizeof line, "%s\n", docs[i]);
+        CHECK(jc_parse_line(line, strlen(line), NULL)); /* the input is valid */
+        trail_field fields[] = {TRAIL_JSON("doc", docs[i])};
+        trail_entry e = {0};
+        e.fields = fields;
+        e.nfields = 1;
+        CHECK_INT(f->fn(&e, f->ud), ==, 1);
+        CHECK(e.fields != fields); /* every doc holds a secret */
+        snprintf(line, sizeof line, "%.*s\n", (int)e.fields[0].len, e.fields[0].v.s);
+        if (!jc_parse_line(line, strlen(line), NULL)) test__fail(__FILE__, __LINE__, "invalid after redaction: %s", line);
+        if (strstr(line, "4111") || strstr(line, "hunter2") || strstr(line, "AKIA") || strstr(line, "abcDEF"))
+            test__fail(__FILE__, __LINE__, "secret left: %s", line);
+    }
     trail_filter_free(f);
 }
