@@ -97,6 +97,23 @@ static __attribute__((unused)) sink *sink_attach(trail_logger *lg) {
     return s;
 }
 
+static int sink_plain_format(const trail_entry *e, trail_buf *out, void *ud) {
+    (void)ud;
+    return trail_buf_put(out, e->msg, e->msg_len) || trail_buf_put(out, "\n", 1);
+}
+
+/* A sink whose handler skips JSON rendering (for entries whose rendering
+ * cost is not what a test is about). */
+static __attribute__((unused)) sink *sink_attach_plain(trail_logger *lg) {
+    sink *s = sink_new();
+    trail_handler *h;
+    CHECK_INT(trail_handler_callback(&h, sink_fn, s), ==, 0);
+    trail_handler_set_formatter(h, trail_formatter_custom(sink_plain_format, NULL, NULL));
+    CHECK_INT(trail_logger_add_handler(lg, h), ==, 0);
+    trail_handler_release(h);
+    return s;
+}
+
 static __attribute__((unused)) size_t sink_count(sink *s) {
     pthread_mutex_lock(&s->mu);
     size_t n = s->n;

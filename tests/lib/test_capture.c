@@ -154,7 +154,7 @@ TEST(timestamp_tid_and_site) {
 TEST(many_fields_take_the_general_path) {
     for (int mode = 0; mode < 2; mode++) {
         setup_mode(mode ? TRAIL_SYNC : TRAIL_ASYNC);
-        sink *s = sink_attach(NULL);
+        sink *s = sink_attach_plain(NULL);
         trail_field f[2000];
         char names[20][8];
         for (int i = 0; i < 2000; i++) {
