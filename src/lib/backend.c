@@ -155,8 +155,10 @@ static size_t pass(void) {
     trail__cfg_lock();
     size_t n = pass_locked(ticket);
     trail__cfg_unlock();
-    trail__rings_reap();
+    /* Done before reaping: a crash handler waiting for this pass must not
+     * depend on the ring mutex, which the crashed thread may hold. */
     __atomic_store_n(&pass_done, ticket, __ATOMIC_RELEASE);
+    trail__rings_reap();
     free_graves(ticket);
     return n;
 }
