@@ -19,6 +19,7 @@ typedef struct bench_opts {
     size_t warmup;     /* untimed calls per thread before timing */
     uint64_t lines;    /* throughput: entries in all */
     int tput_threads;  /* throughput: producer threads */
+    size_t ring_bytes; /* libtrail ring size (0 = default) */
     bench_pace pace;
     double cycles_per_ns;
     char dir[256];     /* scratch directory for the output files */

@@ -42,7 +42,8 @@ static void usage(void) {
             "  --warmup N       untimed calls per thread first (default 2000)\n"
             "  --tput-threads N producer threads in the throughput run (default 1)\n"
             "  --dir DIR        scratch directory for output files (default $TMPDIR or /tmp)\n"
-            "  --keep           keep the output files\n");
+            "  --keep           keep the output files\n"
+            "  --ring-kib N     libtrail per-thread ring size (default: the library's, 1024)\n");
 }
 
 /* --only: a token names a workload or is a prefix of peer names; with no
@@ -231,6 +232,7 @@ int main(int argc, char **argv) {
         else if (ARG("--pause-ns")) o.pace.pause_ns = (uint32_t)atoi(v);
         else if (!strcmp(a, "--sleep")) o.pace.spin = 0;
         else if (!strcmp(a, "--keep")) keep = 1;
+        else if (ARG("--ring-kib")) o.ring_bytes = (size_t)strtoull(v, NULL, 10) << 10;
         else if (ARG("--tput-threads")) o.tput_threads = atoi(v);
         else if (ARG("--dir")) { snprintf(o.dir, sizeof o.dir, "%s/trail-bench.XXXXXX", v); }
         else { usage(); return 2; }

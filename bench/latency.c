@@ -83,7 +83,7 @@ static void *lat_main(void *arg) {
 
 int bench_latency_run(const bench_peer *p, const bench_opts *o, int threads, const char *path,
                       bench_result *r) {
-    bench_peer_cfg cfg = {path, threads};
+    bench_peer_cfg cfg = {path, threads, o->ring_bytes};
     int rc = p->open(&cfg);
     if (rc) return r->rc = rc;
     size_t per = o->count > o->warmup ? o->count : o->warmup;

@@ -64,7 +64,7 @@ static void *tput_main(void *arg) {
 int bench_throughput_run(const bench_peer *p, const bench_opts *o, int threads, const char *path,
                          bench_result *r) {
     if (threads < 1 || threads > 16) return r->rc = -EINVAL;
-    bench_peer_cfg cfg = {path, threads};
+    bench_peer_cfg cfg = {path, threads, o->ring_bytes};
     int rc = p->open(&cfg);
     if (rc) return r->rc = rc;
     tput_thread ts[16];

@@ -17,6 +17,7 @@ extern "C" {
 typedef struct bench_peer_cfg {
     const char *path; /* JSONL output file (truncated) */
     int threads;      /* producer threads that will log */
+    size_t ring_bytes; /* libtrail's per-thread ring size; 0 = its default */
 } bench_peer_cfg;
 
 typedef struct bench_peer_stats {

@@ -15,6 +15,7 @@ static int tr_open(const bench_peer_cfg *cfg, trail_mode mode) {
     trail_options o = {0};
     o.service = bench_static.service;
     o.mode = mode;
+    o.ring_bytes = cfg->ring_bytes;
     o.overflow_block_from = TRAIL_DEBUG; /* block, never drop */
     o.block_timeout_ms = 60000;
     o.no_signal_handlers = 1;
