@@ -173,6 +173,7 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
     off += msg_len;
     for (size_t i = 0; i < n; i++) {
         out[i] = fields[i];
+        if (TRAIL_UNLIKELY(!out[i].key)) out[i].key = "(null)";
         if (!copies_bytes(fields[i].type)) continue;
         if (TRAIL_UNLIKELY(!fields[i].v.s)) {
             out[i].type = TRAIL_T_NULL;
@@ -182,7 +183,7 @@ static inline __attribute__((always_inline)) void capture(trail__ring *r, trail_
         size_t raw = i < FAST_FIELDS ? raws[i] : raw_len(&fields[i]);
         size_t st = i < FAST_FIELDS ? lens[i] : stored_len(fields[i].v.s, raw, limit, fields[i].type, &flags);
         put_value(p + off, fields[i].v.s, raw, st, fields[i].type);
-        out[i].v.u = off;
+        out[i].v.s = p + off;
         out[i].len = (uint32_t)st;
         off += st;
     }
@@ -204,6 +205,7 @@ static inline __attribute__((always_inline)) int capture_fast(trail__ring *r, tr
     uint32_t raws[FAST_FIELDS] = {0};
     size_t var = ctx_len;
     for (size_t i = 0; i < n; i++) {
+        if (TRAIL_UNLIKELY(!fields[i].key)) return 0;
         if (!copies_bytes(fields[i].type)) continue;
         const char *s = fields[i].v.s;
         if (TRAIL_UNLIKELY(!s)) return 0;
@@ -237,7 +239,7 @@ static inline __attribute__((always_inline)) int capture_fast(trail__ring *r, tr
         out[i] = fields[i];
         if (!copies_bytes(fields[i].type)) continue;
         copy_bytes(p + off, fields[i].v.s, raws[i]);
-        out[i].v.u = off;
+        out[i].v.s = p + off;
         out[i].len = raws[i];
         off += raws[i];
     }
@@ -369,25 +371,26 @@ int trail__record_decode(const trail__rec *r, trail_entry *e, trail__decode_scra
                                              r->ctx_len, s->ctx, TRAIL__REC_MAX_CTX)
                          : 0;
     e->ctx = s->ctx;
+    const trail_field *in = (const trail_field *)(const void *)(base + sizeof(trail__rec));
+    if (!lg->nbound) { /* the record's own array: string values already point into it */
+        e->fields = in;
+        e->nfields = r->nfields;
+        return 0;
+    }
     size_t total = r->nfields + lg->nbound;
     if (total > s->cap) {
         size_t cap = total < 32 ? 32 : total;
         trail_field *f = realloc(s->fields, cap * sizeof *f);
         if (!f) {
-            e->fields = NULL;
-            e->nfields = 0;
+            e->fields = in;
+            e->nfields = r->nfields;
             return -ENOMEM;
         }
         s->fields = f;
         s->cap = cap;
     }
-    const trail_field *in = (const trail_field *)(const void *)(base + sizeof(trail__rec));
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        s->fields[i] = in[i];
-        if (!s->fields[i].key) s->fields[i].key = "(null)";
-        if (copies_bytes(in[i].type)) s->fields[i].v.s = base + in[i].v.u;
-    }
-    if (lg->nbound) memcpy(s->fields + r->nfields, lg->bound, lg->nbound * sizeof(trail_field));
+    memcpy(s->fields, in, r->nfields * sizeof(trail_field));
+    memcpy(s->fields + r->nfields, lg->bound, lg->nbound * sizeof(trail_field));
     e->fields = s->fields;
     e->nfields = total;
     return 0;

@@ -2,9 +2,10 @@
  *
  *   trail__rec header (56 bytes)
  *   trail_field[nfields]   copied from the call; keys stay pointers (string
- *                          literals); for STR/BYTES/JSON v.u is the offset
- *                          of the copied bytes from the record start and
- *                          len their stored length
+ *                          literals); for STR/BYTES/JSON v.s points at the
+ *                          copied bytes inside this record (records never
+ *                          move while queued) and len is their stored length,
+ *                          so the decoder hands this array out as it is
  *   ctx blob               ctx_len bytes, as trail__ctx_current() gave it
  *   message                msg_len bytes when site == NULL (trail_log_msg)
  *   string bytes           values of STR/BYTES/JSON fields
