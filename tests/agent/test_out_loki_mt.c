@@ -1,10 +1,11 @@
 /* test_out_loki_mt.c — the Loki output (its own thread; the test also runs
  * under TSan) against the local receiver that enforces Loki's rules
- * (loki_receiver.h): JSON+gzip and protobuf+snappy, labels and structured metadata, per-stream time order, retries on
- * 429/5xx/260 without loss or stored duplicates, 400 final and counted,
- * 401 held then recovered, 413 split, a stalled receiver abandoned at the
- * drain deadline, resent duplicates dropped; and traild itself shipping a
- * file to the receiver across kill -9. */
+ * (loki_receiver.h): JSON+gzip and protobuf+snappy, labels and structured
+ * metadata, per-stream time order, retries on 429/5xx/260 without loss or
+ * stored duplicates, 400 final and counted, 401 held then recovered, 413
+ * split, a stalled receiver abandoned at the drain deadline, resent
+ * duplicates dropped; and traild itself shipping a file to the receiver
+ * across kill -9. */
 #include <pthread.h>
 #include <sys/stat.h>
 
