@@ -45,9 +45,4 @@ long trail__redact_text(const trail__shape_cfg *cfg, const char *s, size_t n, tr
 /* Luhn check over n ASCII digits. */
 int trail__luhn_ok(const char *digits, size_t n);
 
-/* Tests only: the allocator behind the redaction filter's scratch arenas
- * (NULL restores malloc), to check that a failed rewrite drops the entry
- * instead of letting the secret through. Owned by redact.c. */
-void trail__redact_set_alloc(void *(*fn)(size_t));
-
 #endif

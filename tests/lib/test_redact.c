@@ -3,7 +3,7 @@
  * never survive, everything else is untouched. */
 #include "filter_impl.h"
 #include "fmt_check.h"
-#include "redact_shapes.h"
+#include "redact_impl.h"
 #include "test.h"
 #include "trail.h"
 
