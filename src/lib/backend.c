@@ -251,12 +251,14 @@ int trail__backend_wait_pass(int timeout_ms) {
 int trail__backend_drain_inline(void) {
     if (in_pass) return -EBUSY;
     if (pthread_mutex_trylock(&trail__cfg_mu) != 0) return -EBUSY;
-    if (in_pass) {
+    /* The ring mutex too: the backend frees exited threads' rings under it. */
+    if (in_pass || trail__rings_trylock() != 0) {
         pthread_mutex_unlock(&trail__cfg_mu);
         return -EBUSY;
     }
     for (int i = 0; i < 4 && pass_locked(0); i++) {
     }
+    trail__rings_unlock();
     pthread_mutex_unlock(&trail__cfg_mu);
     return 0;
 }

@@ -168,6 +168,7 @@ char *trail__ring_full(trail__ring *r, uint32_t size, int level) {
 /* ------------------------------------------------------------- backend side */
 
 void trail__rings_lock(void) { pthread_mutex_lock(&ring_mu); }
+int trail__rings_trylock(void) { return pthread_mutex_trylock(&ring_mu); }
 void trail__rings_unlock(void) { pthread_mutex_unlock(&ring_mu); }
 trail__ring *trail__rings_first(void) { return __atomic_load_n(&rings, __ATOMIC_ACQUIRE); }
 

@@ -113,6 +113,7 @@ typedef struct trail__ring_totals {
 
 /* Walks the registry under the ring mutex. */
 void trail__rings_lock(void);
+int trail__rings_trylock(void); /* 0 when taken */
 void trail__rings_unlock(void);
 trail__ring *trail__rings_first(void);
 /* Frees rings whose thread exited and that are empty (backend). */

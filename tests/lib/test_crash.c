@@ -192,3 +192,36 @@ TEST(shutdown_restores_previous_handlers) {
     sigaction(SIGTERM, NULL, &cur);
     CHECK(cur.sa_handler == app_term_handler);
 }
+
+static void stuck_handler(const trail_entry *e, const char *line, size_t len, void *ud) {
+    (void)e;
+    (void)line;
+    (void)len;
+    (void)ud;
+    for (;;) pause(); /* a handler that never returns */
+}
+
+TEST(stuck_handler_bounded_drain) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        trail_options o = {.no_default_handlers = 1};
+        if (trail_setup(&o)) _exit(91);
+        trail_handler *h;
+        trail_handler_callback(&h, stuck_handler, NULL);
+        trail_logger_add_handler(NULL, h);
+        trail_handler_release(h);
+        for (int i = 0; i < 100; i++) trail_info(NULL, "queued", TRAIL_INT("i", i));
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL); /* the backend is now stuck inside the handler */
+        raise(SIGTERM);
+        _exit(0);
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int status = wait_child(pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(WIFSIGNALED(status));
+    CHECK_INT(WTERMSIG(status), ==, SIGTERM);
+    /* The drain gives up (2 s) rather than hanging; generous bound for slow machines. */
+    CHECK_INT(t1.tv_sec - t0.tv_sec, <, 60);
+}
