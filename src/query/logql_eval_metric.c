@@ -86,10 +86,12 @@ static int range_cb(void *arg, const tq_entry *e) {
     }
     s->r->stats.entries_scanned++;
     s->r->stats.bytes_scanned += e->len;
-    if (!tq_pipe_run(&s->pipe, s->le, e)) return 0;
     int added = 0;
     size_t idx;
-    if (!(s->cacheable && e->stream_id && idcache_get(&s->ids, e->stream_id, &idx))) {
+    /* No stages and a known stream: nothing to run, the series is known. */
+    int known = s->cacheable && e->stream_id && idcache_get(&s->ids, e->stream_id, &idx);
+    if (!(known && s->le->nstages == 0) && !tq_pipe_run(&s->pipe, s->le, e)) return 0;
+    if (!known) {
         tq_pipe_labels_key(&s->pipe, &s->key);
         idx = smap_get_or_add(&s->map, s->key.p, s->key.len, s->n, &added);
         if (s->cacheable && e->stream_id) idcache_put(&s->ids, e->stream_id, idx);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ int tq_parse_time(const char *s, int64_t *ns) {
     long long v = strtoll(s, &end, 10);
     if (*end == 0 && errno == 0 && end != s) {
         /* Loki: up to 10 digits are seconds, more are nanoseconds. */
+        if (v < 0) return -1;
+        if (strlen(s) <= 10 && v > INT64_MAX / 1000000000) return -1; /* would overflow */
         if (strlen(s) <= 10) *ns = (int64_t)v * 1000000000;
         else *ns = (int64_t)v;
         return 0;

@@ -362,6 +362,10 @@ TEST(bad_requests_get_clear_4xx) {
     CHECK_INT(r.status, ==, 400);
     CHECK_CONTAINS(r.body.p, "invalid parameter \"start\"");
     tq_buf_free(&r.body);
+    r = get("/loki/api/v1/query_range?query=%7Ba%3D%22b%22%7D&end=9999999999");
+    CHECK_INT(r.status, ==, 400); /* 10 digits are seconds: past int64 nanoseconds */
+    CHECK_CONTAINS(r.body.p, "invalid parameter \"end\"");
+    tq_buf_free(&r.body);
     r = get("/loki/api/v1/query_range?query=%7Ba%3D%22b%22%7D&limit=-1");
     CHECK_INT(r.status, ==, 400);
     CHECK_CONTAINS(r.body.p, "limit must be a positive value");
