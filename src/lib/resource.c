@@ -7,8 +7,9 @@
  * Environment beats code so operators can rename a service without a build.
  *
  * Strings are never freed once published: formatters may hold a pointer from
- * trail_resource_get() while trail_resource_set() replaces it (each set leaks
- * one small copy, which is fine for a call made at start-up). */
+ * trail_resource_get() while trail_resource_set() replaces it (each set
+ * keeps one small copy for the life of the process, which is fine for a call
+ * made at start-up). */
 #include "core_impl.h"
 #include "ctx_impl.h"
 #include "resource_detect.h"
@@ -59,6 +60,25 @@ static void detect_container(void) {
 }
 
 static void on_fork_child(void) { trail__resource_after_fork(); }
+
+/* Strings published by set/init live in a list so they stay reachable (no
+ * leak reports) and are never freed while a formatter may hold one. Called
+ * under res_mu. */
+typedef struct kept_str {
+    struct kept_str *next;
+    char s[];
+} kept_str;
+static kept_str *kept;
+
+static char *keep_copy(const char *v) {
+    size_t n = strlen(v);
+    kept_str *k = malloc(sizeof *k + n + 1);
+    if (!k) return NULL;
+    memcpy(k->s, v, n + 1);
+    k->next = kept;
+    kept = k;
+    return k->s;
+}
 
 static void detect(void) {
     const char *attrs = getenv("OTEL_RESOURCE_ATTRIBUTES");
@@ -124,7 +144,7 @@ void trail__resource_init(const char *service) {
     if (!service || !*service) return;
     pthread_mutex_lock(&res_mu);
     if (!service_pinned) {
-        char *copy = strdup(service);
+        char *copy = keep_copy(service);
         if (copy) {
             __atomic_store_n(&res.service, copy, __ATOMIC_RELEASE);
             __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
@@ -154,9 +174,12 @@ int trail_resource_set(const char *key, const char *value) {
                             "trail_resource_set: unknown key \"%s\" (service, version, machine_id, "
                             "container_id, region, env, hostname)",
                             key);
-    char *copy = strdup(value);
-    if (!copy) return trail__error(-ENOMEM, "trail_resource_set: out of memory");
     pthread_mutex_lock(&res_mu);
+    char *copy = keep_copy(value);
+    if (!copy) {
+        pthread_mutex_unlock(&res_mu);
+        return trail__error(-ENOMEM, "trail_resource_set: out of memory");
+    }
     __atomic_store_n(slot, copy, __ATOMIC_RELEASE);
     if (slot == &res.service) service_pinned = 1;
     __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
