@@ -527,3 +527,62 @@ TEST(tail_websocket) {
     close(fd);
     tq_buf_free(&got);
 }
+
+/* Slow or oversized clients are cut off by the server's limits. */
+TEST(hostile_clients_are_cut_off) {
+    M = tq_mem_new();
+    S = tq_mem_source(M);
+    tq_api_config cfg = {.listen = "127.0.0.1:0", .idle_timeout_s = 1, .max_per_ip = 4};
+    char err[256];
+    CHECK_INT(tq_api_start(&cfg, &S, &A, err, sizeof err), ==, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(tq_api_port(A))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    /* slowloris: half a request line, then silence -> the server closes */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_INT(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    CHECK_INT(write(fd, "GET /ready HTTP/1.1\r\nHost:", 26), ==, 26);
+    int closed = 0;
+    for (int i = 0; i < 100 && !closed; i++) { /* at most 10 s */
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 100) > 0) {
+            char b[256];
+            closed = read(fd, b, sizeof b) <= 0;
+        }
+    }
+    CHECK(closed);
+    close(fd);
+
+    /* a header larger than the 64 KiB request memory -> an error status, not a crash */
+    size_t big = 100000;
+    char *rq = malloc(big + 128);
+    int n = sprintf(rq, "GET /ready HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(rq + n, 'a', big);
+    memcpy(rq + n + big, "\r\n\r\n", 5);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_INT(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    ssize_t w = write(fd, rq, (size_t)n + big + 4);
+    (void)w;
+    free(rq);
+    tq_buf got = {0};
+    for (int i = 0; i < 50; i++) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 100) <= 0) continue;
+        char b[1024];
+        ssize_t k = read(fd, b, sizeof b);
+        if (k <= 0) break;
+        tq_buf_add(&got, b, (size_t)k);
+    }
+    tq_buf_cstr(&got);
+    /* libmicrohttpd answers 431 (or closes): never 200 */
+    CHECK(strstr(got.p, "HTTP/1.1 200") == NULL);
+    if (got.len) CHECK(strstr(got.p, " 431 ") || strstr(got.p, " 413 ") || strstr(got.p, " 400 "));
+    close(fd);
+    tq_buf_free(&got);
+
+    /* the server still answers normally afterwards */
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", tq_api_port(A));
+    resp r = get("/ready");
+    CHECK_INT(r.status, ==, 200);
+    tq_buf_free(&r.body);
+}
