@@ -174,3 +174,38 @@ TEST(over_the_http_api) {
     CHECK_CONTAINS(out, "cannot reach http://127.0.0.1:1");
     free(out);
 }
+
+TEST(tail_recent_and_follow) {
+    make_store();
+    char *out;
+    /* without -f: the newest entries of the query, oldest first, then exit */
+    CHECK_INT(run(&out, "tail '{service=\"worker\"}' --store %s --no-color", dir), ==, 0);
+    const char *a = strstr(out, "job failed: disk full"), *b = strstr(out, "noise");
+    CHECK(a && b && a < b);
+    CHECK(strstr(out, "calling backend") == NULL);
+    free(out);
+
+    /* -f over the API: bounded by `timeout`; what is there gets printed */
+    trail_store_config cfg = {.dir = dir, .flags = TRAIL_STORE_NO_FSYNC};
+    trail_store *st;
+    char err[256];
+    CHECK_INT(trail_store_open(&cfg, &st, err, sizeof err), ==, 0);
+    tq_source src = tq_store_source(st, NULL);
+    tq_api *api;
+    tq_api_config acfg = {.listen = "127.0.0.1:0"};
+    CHECK_INT(tq_api_start(&acfg, &src, &api, err, sizeof err), ==, 0);
+    char cmd[1024], path[600];
+    snprintf(path, sizeof path, "%s/tail.txt", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "NO_COLOR=1 timeout -s INT 3 %s tail -f '{service=\"backend\"}' --addr http://127.0.0.1:%u > %s 2>&1",
+             TRAIL_CLI_BIN, tq_api_port(api), path);
+    int rc = system(cmd);
+    (void)rc;
+    out = test_read_file(path, NULL);
+    CHECK(out != NULL);
+    CHECK_CONTAINS(out, "job queued");
+    CHECK_CONTAINS(out, "job failed upstream");
+    free(out);
+    tq_api_stop(api);
+    tq_store_source_free(&src);
+    trail_store_close(st);
+}
