@@ -153,7 +153,8 @@ TEST(traild_counts_what_it_reads_and_ships) {
     for (int i = 0; i < 100; i++) { /* until everything is shipped and the checkpoint written */
         r = ht_request("GET", url);
         if (r.status == 200 && sample(r.body, "traild_output_shipped_records_total{output=\"out1\",type=\"file\"} ") == 50 &&
-            sample(r.body, "traild_checkpoint_age_seconds ") >= 0)
+            sample(r.body, "traild_checkpoint_age_seconds ") >= 0 &&
+            sample(r.body, "traild_input_lag_bytes{input=\"app\"} ") == 0) /* gauges follow the commit */
             break;
         free(r.body);
         r.body = NULL;
@@ -175,3 +176,76 @@ TEST(traild_counts_what_it_reads_and_ships) {
     free(r.body);
 }
 #endif
+
+static bool have(const char *prog) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    return system(cmd) == 0;
+}
+
+/* Prometheus's own linter on our exposition (when the prometheus package,
+ * which ships promtool, is installed). */
+TEST(promtool_accepts_the_exposition) {
+    if (!have("promtool")) {
+        fprintf(stderr, "  skipped: promtool not installed (Debian package prometheus)\n");
+        return;
+    }
+    atomic_store(&ta_stats_input("lint")->lines, 3);
+    ta_stats_output("lint_out", "file");
+    ta_buf b = {0};
+    ta_metrics_render(&b);
+    char path[600], cmd[800];
+    snprintf(path, sizeof path, "%s/metrics.txt", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    fwrite(b.p, 1, b.len, f);
+    fclose(f);
+    ta_buf_free(&b);
+    snprintf(cmd, sizeof cmd, "promtool check metrics < %s >&2", path);
+    CHECK_INT(system(cmd), ==, 0);
+}
+
+/* A real Prometheus (../shared/RECIPES.md) scrapes the endpoint and answers
+ * a query with our value. Bounded: ~40 s at most; skipped without it. */
+TEST(real_prometheus_scrapes_metrics) {
+    if (!have("prometheus")) {
+        fprintf(stderr, "  skipped: prometheus not installed (Debian package prometheus)\n");
+        return;
+    }
+    atomic_store(&ta_stats_input("prom")->lines, 42);
+    char err[256];
+    ta_metrics_server *m = ta_metrics_start("127.0.0.1:0", err, sizeof err);
+    CHECK(m != NULL);
+    const char *d = test_tmpdir();
+    char yml[600], data[600], listen[64], log[600];
+    int pport = pu_free_port();
+    snprintf(yml, sizeof yml, "%s/prom.yml", d);
+    snprintf(data, sizeof data, "--storage.tsdb.path=%s/promdata", d);
+    snprintf(listen, sizeof listen, "--web.listen-address=127.0.0.1:%d", pport);
+    snprintf(log, sizeof log, "%s/prometheus.log", d);
+    FILE *f = fopen(yml, "w");
+    fprintf(f,
+            "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+            "scrape_configs:\n  - job_name: traild\n    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
+            ta_metrics_port(m));
+    fclose(f);
+    char cfgarg[700];
+    snprintf(cfgarg, sizeof cfgarg, "--config.file=%s", yml);
+    char *argv[] = {"prometheus", cfgarg, data, listen, NULL};
+    pid_t p = pu_spawn(argv, log, NULL);
+    char url[256];
+    bool found = false;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/query?query=traild_input_lines_total", pport);
+    for (int i = 0; i < 80 && !found; i++) { /* until a scrape landed (first one can take ~15 s) */
+        pu_sleep_ms(500);
+        ht_resp r = ht_request("GET", url);
+        found = r.status == 200 && strstr(r.body, "\"input\":\"prom\"") && strstr(r.body, "\"42\"");
+        free(r.body);
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/targets", pport);
+    ht_resp t = ht_request("GET", url);
+    pu_stop(p, SIGTERM);
+    ta_metrics_stop(m);
+    if (!found) fprintf(stderr, "  targets: %.600s\n", t.body ? t.body : "");
+    free(t.body);
+    CHECK(found);
+}
