@@ -75,7 +75,8 @@ TEST(segv_drains_then_chains_to_previous_handler) {
         marker_fd = open(marker, O_WRONLY | O_CREAT, 0644);
         signal(SIGSEGV, previous_handler); /* the application's own, installed first */
         child_log();
-        *(volatile int *)(uintptr_t)16 = 1; /* a real fault */
+        volatile uintptr_t bad = 16; /* a real fault, at an address the compiler cannot see */
+        *(volatile int *)bad = 1;
         _exit(0);
     }
     int status = wait_child(pid);
