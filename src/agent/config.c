@@ -437,6 +437,8 @@ static int load_output(loader *L, yaml_node_t *m, ta_output_cfg *oc, uint32_t id
     oc->name = com.name ? com.name : oc->type->name;
     if (!valid_name(oc->name)) return fail(L, m, "%sname '%s': use letters, digits, _ . -", ctx, oc->name);
     snprintf(ctx, sizeof ctx, "output %s: ", oc->name);
+    char e2[512] = "";
+    if (oc->type->validate && oc->type->validate(oc->conf, e2, sizeof e2) < 0) return fail(L, m, "%s%s", ctx, e2);
     return load_procs(L, get(L, m, "processors"), &oc->procs, &oc->nprocs, ctx);
 }
 

@@ -343,7 +343,16 @@ static void *run(void *arg) {
 
 /* ------------------------------------------------------------ plug-in */
 
-static int loki_create(const void *conf, ta_output **out, char *err, size_t errlen) {
+static ta_loki_enc enc_of(const loki_conf *c) {
+    return (ta_loki_enc){
+        .labels = c->labels.v, .nlabels = c->labels.n,
+        .static_labels = c->static_labels.v, .nstatic = c->static_labels.n,
+        .meta = c->meta.v, .nmeta = c->meta.n,
+        .json_line = c->line_format == 1,
+    };
+}
+
+static int loki_validate(const void *conf, char *err, size_t errlen) {
     const loki_conf *c = conf;
     if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0) {
         snprintf(err, errlen, "url '%s': expected http://host:port/loki/api/v1/push", c->url);
@@ -355,19 +364,18 @@ static int loki_create(const void *conf, ta_output **out, char *err, size_t errl
         return -EINVAL;
     }
 #endif
+    ta_loki_enc e = enc_of(c);
+    return ta_loki_check_labels(&e, err, errlen) ? -EINVAL : 0;
+}
+
+static int loki_create(const void *conf, ta_output **out, char *err, size_t errlen) {
+    const loki_conf *c = conf;
+    int r = loki_validate(conf, err, errlen);
+    if (r < 0) return r;
     loki_out *l = calloc(1, sizeof *l);
     if (!l) return -ENOMEM;
     l->c = *c;
-    l->enc = (ta_loki_enc){
-        .labels = c->labels.v, .nlabels = c->labels.n,
-        .static_labels = c->static_labels.v, .nstatic = c->static_labels.n,
-        .meta = c->meta.v, .nmeta = c->meta.n,
-        .json_line = c->line_format == 1,
-    };
-    if (ta_loki_check_labels(&l->enc, err, errlen)) {
-        free(l);
-        return -EINVAL;
-    }
+    l->enc = enc_of(c);
     if (l->c.max_bytes < 1024) l->c.max_bytes = 1024;
     l->cur_max = l->c.max_bytes;
     atomic_store(&l->deadline, INT64_MAX);
@@ -499,6 +507,7 @@ static int loki_create(const void *conf, ta_output **out, char *err, size_t errl
 #define loki_submit NULL
 #define loki_drain NULL
 #define loki_destroy NULL
+#define loki_validate NULL
 #endif
 
 const ta_output_type ta_output_loki = {
@@ -510,4 +519,5 @@ const ta_output_type ta_output_loki = {
     .submit = loki_submit,
     .drain = loki_drain,
     .destroy = loki_destroy,
+    .validate = loki_validate,
 };

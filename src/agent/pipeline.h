@@ -303,6 +303,10 @@ typedef struct ta_output_type {
      * Returns when every submitted batch is done. */
     void (*drain)(ta_output *o, int64_t deadline_ns);
     void (*destroy)(ta_output *o);
+    /* Optional: checks a filled conf without creating anything, so
+     * `traild --check-config` reports errors with their line:column.
+     * 0, or -EINVAL with an actionable message in err. */
+    int (*validate)(const void *conf, char *err, size_t errlen);
 } ta_output_type;
 
 /* Registry by type name. Each output type lives in src/agent/out_<name>.c

@@ -379,6 +379,7 @@ TEST(config_refuses_high_cardinality_labels) {
     char err[512];
     CHECK(make_output("{type: loki, labels: [service, request_id]}", &c, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "label 'request_id' has one value per entry");
+    CHECK_CONTAINS(err, "t:4:5: output loki: "); /* found by the config loader: --check-config reports it */
     CHECK(make_output("{type: loki, labels: [a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p]}", &c, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "16 label names");
     CHECK(make_output("{type: loki, url: \"ftp://x\"}", &c, err, sizeof err) == NULL);
