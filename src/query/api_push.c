@@ -27,6 +27,7 @@ typedef struct push_ctx {
     api_req *r;
     tq_arena arena;
     size_t stored, invalid;
+    size_t pushed;     /* entries handed to the source (duplicates included) */
     char first_err[256];
     int store_err;
 } push_ctx;
@@ -79,6 +80,7 @@ static void push_stream(push_ctx *c, const tq_label *l, size_t nl, tq_entry *e, 
         e[o++] = e[i];
     }
     if (!o) return;
+    c->pushed += o;
     int rc = c->r->api->src.push(c->r->api->src.ctx, l, nl, e, o);
     if (rc < 0) {
         c->store_err = rc;
@@ -420,6 +422,10 @@ void api_push(api_req *r, api_resp *o) {
         goto done;
     }
     if ((proto ? push_protobuf(&c, body, len, o) : push_json(&c, body, len, o)) < 0) goto done;
+    /* One fsync per request, not per stream: acknowledged means durable.
+     * Also when everything was a duplicate: the original may be the one of
+     * a failed earlier attempt, appended but never synced. */
+    if (!c.store_err && c.pushed && r->api->src.sync) c.store_err = r->api->src.sync(r->api->src.ctx);
     if (c.store_err) {
         api_text(o, 500, "storing entries failed: %s (retry: duplicates are dropped)", strerror(-c.store_err));
     } else if (c.invalid) {

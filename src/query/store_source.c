@@ -168,9 +168,12 @@ static int store_push(void *ctx, const tq_label *labels, size_t nlabels, const t
     int rc = trail_store_append(c->st, e, n, &res);
     free(e);
     if (rc < 0) return rc;
-    rc = trail_store_sync(c->st);
-    if (rc < 0) return rc;
-    return (int)res.stored;
+    return (int)res.stored; /* durable after store_sync, once per request */
+}
+
+static int store_sync(void *ctx) {
+    store_ctx *c = ctx;
+    return trail_store_sync(c->st);
 }
 
 tq_source tq_store_source(struct trail_store *store, const char *push_category) {
@@ -181,7 +184,7 @@ tq_source tq_store_source(struct trail_store *store, const char *push_category) 
     c->st = store;
     c->push_category = push_category;
     return (tq_source){.ctx = c, .scan = store_scan, .labels = store_labels, .series = store_series,
-                       .push = store_push, .ordered = 1};
+                       .push = store_push, .sync = store_sync, .ordered = 1};
 }
 
 void tq_store_source_free(tq_source *src) {

@@ -60,6 +60,9 @@ typedef struct tq_source {
     /* Appends entries (e.g. from /loki/api/v1/push). Optional (NULL = read-only).
      * Returns the number accepted (>= 0) or a negative errno. */
     int (*push)(void *ctx, const tq_label *labels, size_t nlabels, const tq_entry *entries, size_t n);
+    /* Makes what push accepted durable (called once per push request, before
+     * it is acknowledged). Optional: NULL when push is durable by itself. */
+    int (*sync)(void *ctx);
     /* Non-zero when scan hands entries over in time order (reversed for
      * backward scans), so a log query can stop once it has `limit`. */
     int ordered;
