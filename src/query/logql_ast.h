@@ -72,6 +72,7 @@ typedef enum tq_stage_kind {
 /* A line_format template, split into literal text and {{.label}} refs. */
 typedef struct tq_tmpl_part {
     bool is_label;
+    bool is_line;   /* {{__line__}}: the current line */
     char *text; /* literal text, or the label name */
     size_t len;
 } tq_tmpl_part;

@@ -318,6 +318,7 @@ static int parse_template(parser *p, tq_stage *st, const char *s, size_t n) {
             st->parts = xrealloc(st->parts, (st->nparts + 1) * sizeof *st->parts);
             tq_tmpl_part *pt = &st->parts[st->nparts++];
             pt->is_label = false;
+            pt->is_line = false;
             pt->len = lit_end - i;
             pt->text = xcalloc(1, pt->len + 1);
             memcpy(pt->text, s + i, pt->len);
@@ -334,20 +335,30 @@ static int parse_template(parser *p, tq_stage *st, const char *s, size_t n) {
         while (j < close && s[j] == ' ') j++;
         size_t e = close;
         while (e > j && s[e - 1] == ' ') e--;
+        if (e - j == 8 && memcmp(s + j, "__line__", 8) == 0) {
+            st->parts = xrealloc(st->parts, (st->nparts + 1) * sizeof *st->parts);
+            tq_tmpl_part *pt = &st->parts[st->nparts++];
+            memset(pt, 0, sizeof *pt);
+            pt->is_line = true;
+            pt->text = xcalloc(1, 1);
+            i = close + 2;
+            continue;
+        }
         if (j >= e || s[j] != '.' || e - j < 2) {
-            fail_at(p, &p->tok, "line_format template: only {{.label}} references are supported");
+            fail_at(p, &p->tok, "line_format template: only {{.label}} and {{__line__}} references are supported");
             return -1;
         }
         for (size_t k = j + 1; k < e; k++) {
             char c = s[k];
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (k > j + 1 && c >= '0' && c <= '9'))) {
-                fail_at(p, &p->tok, "line_format template: only {{.label}} references are supported");
+                fail_at(p, &p->tok, "line_format template: only {{.label}} and {{__line__}} references are supported");
                 return -1;
             }
         }
         st->parts = xrealloc(st->parts, (st->nparts + 1) * sizeof *st->parts);
         tq_tmpl_part *pt = &st->parts[st->nparts++];
         pt->is_label = true;
+        pt->is_line = false;
         pt->len = e - j - 1;
         pt->text = xcalloc(1, pt->len + 1);
         memcpy(pt->text, s + j + 1, pt->len);

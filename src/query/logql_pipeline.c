@@ -195,25 +195,37 @@ static int eval_lf(tq_pipe *p, const tq_label_filter *f) {
     }
 }
 
+/* The text a template part stands for. */
+static void part_value(const tq_pipe *p, const tq_tmpl_part *pt, const char **v, size_t *n) {
+    if (pt->is_line) {
+        *v = p->line;
+        *n = p->len;
+    } else if (pt->is_label) {
+        const tq_plabel *l = tq_pipe_get(p, pt->text, pt->len);
+        *v = l ? l->value : "";
+        *n = l ? l->vlen : 0;
+    } else {
+        *v = pt->text;
+        *n = pt->len;
+    }
+}
+
 static void stage_line_format(tq_pipe *p, const tq_stage *st) {
     size_t n = 0;
     for (size_t i = 0; i < st->nparts; i++) {
-        const tq_plabel *l = st->parts[i].is_label ? tq_pipe_get(p, st->parts[i].text, st->parts[i].len) : NULL;
-        n += st->parts[i].is_label ? (l ? l->vlen : 0) : st->parts[i].len;
+        const char *v;
+        size_t l;
+        part_value(p, &st->parts[i], &v, &l);
+        n += l;
     }
     char *out = tq_arena_alloc(&p->arena, n + 1);
     size_t o = 0;
     for (size_t i = 0; i < st->nparts; i++) {
-        if (!st->parts[i].is_label) {
-            memcpy(out + o, st->parts[i].text, st->parts[i].len);
-            o += st->parts[i].len;
-        } else {
-            const tq_plabel *l = tq_pipe_get(p, st->parts[i].text, st->parts[i].len);
-            if (l && l->vlen) {
-                memcpy(out + o, l->value, l->vlen);
-                o += l->vlen;
-            }
-        }
+        const char *v;
+        size_t l;
+        part_value(p, &st->parts[i], &v, &l);
+        if (l) memcpy(out + o, v, l);
+        o += l;
     }
     out[o] = 0;
     p->line = out;

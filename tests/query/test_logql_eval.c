@@ -428,3 +428,20 @@ TEST(drop_and_keep_labels) {
     CHECK_INT(r->streams[0].nlabels, ==, 1);
     tq_result_free(r);
 }
+
+TEST(line_format_with_line) {
+    generate();
+    tq_params p = {.start = T0, .end = T0 + SPAN, .limit = 5};
+    tq_result *r = run("{service=\"api\"} | json | line_format \"[{{.status}}] {{ __line__ }}\"", &p);
+    CHECK(r->nstreams > 0);
+    for (size_t s = 0; s < r->nstreams; s++)
+        for (size_t i = 0; i < r->streams[s].n; i++) {
+            const char *l = r->streams[s].lines[i];
+            CHECK(l[0] == '[');
+            CHECK_CONTAINS(l, "] {\"level\":");
+            char want[16];
+            snprintf(want, sizeof want, "[%s]", label(r->streams[s].labels, r->streams[s].nlabels, "status"));
+            CHECK(strncmp(l, want, strlen(want)) == 0);
+        }
+    tq_result_free(r);
+}

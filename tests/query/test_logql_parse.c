@@ -206,7 +206,7 @@ TEST(error_positions) {
     CHECK_STR(parse_err("{a=\"b\"} | drop x=\"1\""),
               "parse error at line 1, col 17: drop/keep with label matchers is not supported: list label names");
     CHECK_STR(parse_err("{a=\"b\"} | line_format \"{{ .x | ToUpper }}\""),
-              "parse error at line 1, col 23: line_format template: only {{.label}} references are supported");
+              "parse error at line 1, col 23: line_format template: only {{.label}} and {{__line__}} references are supported");
     CHECK_STR(parse_err("{a=\"b\"} ! \"x\""), "parse error at line 1, col 9: unexpected '!', expected != or !~");
     CHECK_STR(parse_err("{a=\"\\q\"}"),
               "parse error at line 1, col 5: unknown escape sequence in string (use \\\\ or a `raw` string)");
