@@ -113,3 +113,57 @@ TEST(config_changes_while_logging) {
     CHECK_INT(sink_count(s), ==, 600);
     trail_shutdown();
 }
+
+/* A thread that keeps running across trail_shutdown + trail_setup: its old
+ * ring is detached at shutdown and replaced on its next call. */
+static pthread_mutex_t step_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t step_cv = PTHREAD_COND_INITIALIZER;
+static int step;
+
+static void wait_step(int want) {
+    pthread_mutex_lock(&step_mu);
+    while (step < want) pthread_cond_wait(&step_cv, &step_mu);
+    pthread_mutex_unlock(&step_mu);
+}
+
+static void set_step(int s) {
+    pthread_mutex_lock(&step_mu);
+    step = s;
+    pthread_cond_broadcast(&step_cv);
+    pthread_mutex_unlock(&step_mu);
+}
+
+static void *long_lived(void *arg) {
+    (void)arg;
+    trail_info(NULL, "first session");
+    set_step(1);
+    wait_step(2);
+    trail_info(NULL, "between sessions: dropped silently");
+    set_step(3);
+    wait_step(4);
+    trail_info(NULL, "second session");
+    set_step(5);
+    return NULL;
+}
+
+TEST(thread_survives_shutdown_and_setup) {
+    setup_mode(TRAIL_ASYNC);
+    sink *a = sink_attach(NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, long_lived, NULL);
+    wait_step(1);
+    CHECK_INT(trail_flush(5000), ==, 0);
+    CHECK_INT(sink_count(a), ==, 1);
+    trail_shutdown();
+    set_step(2);
+    wait_step(3);
+    setup_mode(TRAIL_ASYNC);
+    sink *b = sink_attach(NULL);
+    set_step(4);
+    wait_step(5);
+    CHECK_INT(trail_flush(5000), ==, 0);
+    CHECK_INT(sink_count(b), ==, 1);
+    CHECK_STR(sink_line(b, 0), "20 |second session||ctx:|0");
+    pthread_join(th, NULL);
+    trail_shutdown();
+}
