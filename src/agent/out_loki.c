@@ -10,7 +10,8 @@
  * Loki's answers (../shared/REFERENCE.md):
  *   204/2xx  stored
  *   400      some entries invalid, the others stored: final, never retried;
- *            the count comes from "total ignored: N out of M" (else all)
+ *            the count is the sum of Loki's per-stream "total ignored: N
+ *            out of M" lines (without any, the whole request counts)
  *   413      too large: the request is halved; one entry alone is invalid
  *   429, 5xx retried with exponential back-off and full jitter
  *   260      "ingestion blocked": looks like success but is retried
@@ -133,11 +134,22 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* Entries Loki refused: its ingester writes one "total ignored: N out of M"
+ * per stream that had refused entries (M = that stream's entries), so the
+ * counts are summed. Without any, the whole request is counted. */
 static uint32_t total_ignored(const char *body, uint32_t n) {
-    const char *p = body ? strstr(body, "total ignored: ") : NULL;
-    unsigned long ign = 0, of = 0;
-    if (p && sscanf(p, "total ignored: %lu out of %lu", &ign, &of) == 2 && of == n && ign <= n) return (uint32_t)ign;
-    return n; /* unknown: count the whole request as rejected */
+    unsigned long sum = 0, of_sum = 0;
+    bool found = false;
+    for (const char *p = body; p && (p = strstr(p, "total ignored: ")); p += 15) {
+        unsigned long ign, of;
+        if (sscanf(p, "total ignored: %lu out of %lu", &ign, &of) == 2 && ign <= of) {
+            sum += ign;
+            of_sum += of;
+            found = true;
+        }
+    }
+    if (!found || of_sum > n || sum > n) return n;
+    return (uint32_t)sum;
 }
 
 /* One attempt for items[0..n). *n_invalid set on R_OK. */

@@ -543,20 +543,24 @@ static void refuse(lr_server *s, struct rentry *e) {
 
 /* Applies Loki's rules to a decoded request; returns entries ignored and
  * fills why with the first reason. Called under the lock. */
-static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t whylen) {
+static uint64_t ingest(lr_server *s, req *r, const char *tenant, char *why, size_t whylen) {
     uint64_t ignored = 0;
-    *total = 0;
+    size_t wl = 0;
     int64_t now = now_ns();
     for (int i = 0; i < r->nstreams; i++) {
         struct rstream *st = &r->streams[i];
-        *total += (uint64_t)st->nents;
         const char *lerr = check_labels(st->labels, st->nlabels);
         if (lerr) {
             ignored += (uint64_t)st->nents;
             for (int k = 0; k < st->nents; k++) refuse(s, &st->ents[k]);
-            if (!*why) snprintf(why, whylen, "%s", lerr);
+            if (wl < whylen)
+                wl += (size_t)snprintf(why + wl, whylen - wl, "%s, total ignored: %d out of %d\n", lerr, st->nents,
+                                       st->nents);
             continue;
         }
+        uint64_t stream_ignored = 0;
+        const char *first_reason = NULL;
+        int64_t first_ts = 0;
         char key[8192];
         canonical(st->labels, st->nlabels, key, sizeof key);
         uint32_t sid = stream_of(s, key);
@@ -571,10 +575,9 @@ static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t 
                 reason = s->c.window_ns ? "entry too far behind" : "entry out of order";
             if (reason) {
                 ignored++;
+                stream_ignored++;
                 refuse(s, e);
-                if (!*why)
-                    snprintf(why, whylen, "entry with timestamp %lld ignored, reason: '%s' for stream: %.200s",
-                             (long long)e->ts, reason, key);
+                if (!first_reason) first_reason = reason, first_ts = e->ts;
                 continue;
             }
             uint64_t lh = h64(e->line, e->line_len, 1469598103934665603ull);
@@ -601,6 +604,13 @@ static uint64_t ingest(lr_server *s, req *r, uint64_t *total, char *why, size_t 
             if (e->ts > sm->head) sm->head = e->ts;
             s->st.accepted++;
         }
+        /* Loki's ingester message, one per stream with refused entries */
+        if (stream_ignored && wl < whylen)
+            wl += (size_t)snprintf(why + wl, whylen - wl,
+                                   "entry with timestamp %lld ignored, reason: '%s',\nuser '%s', total ignored: %llu "
+                                   "out of %d for stream: %.200s\n",
+                                   (long long)first_ts, first_reason, tenant ? tenant : "fake",
+                                   (unsigned long long)stream_ignored, st->nents, key);
     }
     return ignored;
 }
@@ -660,7 +670,7 @@ static enum MHD_Result push(lr_server *s, struct MHD_Connection *c, conn *cn) {
     pthread_mutex_unlock(&s->mu);
     if (stall) usleep((useconds_t)stall * 1000);
     unsigned status = 204;
-    char msg[1024] = "";
+    char msg[4096] = "";
     if (s->c.tenant && (!org || strcmp(org, s->c.tenant) != 0)) {
         status = 401;
         snprintf(msg, sizeof msg, "no org id\n");
@@ -707,14 +717,10 @@ static enum MHD_Result push(lr_server *s, struct MHD_Connection *c, conn *cn) {
                 for (int k = 0; k < r.streams[i].nents; k++) refuse(s, &r.streams[i].ents[k]);
         } else snprintf(msg, sizeof msg, "forced failure %d\n", forced);
     } else if (status == 204) {
-        uint64_t total = 0;
-        char why[600] = "";
-        uint64_t ign = ingest(s, &r, &total, why, sizeof why);
+        uint64_t ign = ingest(s, &r, org, msg, sizeof msg);
         if (ign) {
             status = 400;
             s->st.rejected += ign;
-            snprintf(msg, sizeof msg, "%s\ntotal ignored: %llu out of %llu\n", why, (unsigned long long)ign,
-                     (unsigned long long)total);
         }
     } else s->st.bad_requests++;
     if (status < 600) s->st.status[status]++;

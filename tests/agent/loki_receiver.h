@@ -14,8 +14,10 @@
  *     more than 10 min in the future, or lines longer than max_line;
  *   - an exact duplicate (same stream, timestamp and line) is dropped
  *     silently (still a success);
- *   - answers 204, or 400 "... total ignored: N out of M" when some entries
- *     were rejected (the others are stored), 401 without the expected
+ *   - answers 204, or 400 when some entries were rejected (the others are
+ *     stored) with Loki's ingester message per stream: "entry with timestamp
+ *     .. ignored, reason: '..',\nuser '..', total ignored: N out of M for
+ *     stream: {..}", 401 without the expected
  *     X-Scope-OrgID, 415 for an unknown encoding;
  *   - can be told to fail the next requests (429/500/503/260/401/400...) or
  *     to fail a percentage at random, and to stall before answering.
