@@ -2,7 +2,7 @@
  *
  * A pass: take the configuration mutex, drain every ring up to the head it
  * had when the pass reached it (so a pass is bounded even under a flood),
- * decode each record, route it, report drops as an internal entry, flush the
+ * merging the rings by timestamp, decode each record, route it, report drops as an internal entry, flush the
  * handlers written to, release the mutex, free rings of exited threads and
  * released bound loggers. Passes are numbered: a flush waits for a pass that
  * started after it was called, which has then seen everything logged before.
@@ -93,28 +93,63 @@ void trail__write_free_scratch(void) {
     trail__decode_scratch_free(&decode_scratch);
 }
 
-/* Drains r up to upto; returns the number of entries written. */
-static size_t drain_ring(trail__ring *r, uint64_t upto) {
-    uint64_t t = r->tail;
-    /* The fill only grows between drains: its peak is what is there now. */
-    if (upto - t > __atomic_load_n(&r->high_water, __ATOMIC_RELAXED)) trail__ring_high_water(r, upto - t);
-    size_t n = 0;
-    while (t < upto) {
-        const trail__rec *rec = (const trail__rec *)(const void *)(r->cbuf + (t & r->cmask));
+/* Rings drained together in one pass are merged by timestamp, so lines of
+ * different threads come out in time order (each thread's own order is the
+ * ring's order either way). Up to MERGE_MAX rings at a time. */
+#define MERGE_MAX 16
+
+typedef struct cursor {
+    trail__ring *r;
+    uint64_t t, upto;
+    const trail__rec *next; /* next entry record, NULL when done */
+} cursor;
+
+/* Moves c to its next entry record (skipping padding), freeing space behind. */
+static void cursor_seek(cursor *c) {
+    c->next = NULL;
+    while (c->t < c->upto) {
+        const trail__rec *rec = (const trail__rec *)(const void *)(c->r->cbuf + (c->t & c->r->cmask));
         if (rec->kind == TRAIL__REC_ENTRY) {
-            trail__write_record(rec);
-            n++;
+            c->next = rec;
+            return;
         }
-        t += rec->size;
-        __atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
+        c->t += rec->size;
+        __atomic_store_n(&c->r->tail, c->t, __ATOMIC_RELEASE);
     }
-    uint64_t d = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED);
-    if (d != r->dropped_reported) {
-        trail__write_internal(r->tid, d - r->dropped_reported);
-        r->dropped_reported = d;
+}
+
+static void cursor_open(cursor *c, trail__ring *r) {
+    c->r = r;
+    c->t = r->tail;
+    c->upto = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    /* The fill only grows between drains: its peak is what is there now. */
+    if (c->upto - c->t > __atomic_load_n(&r->high_water, __ATOMIC_RELAXED)) trail__ring_high_water(r, c->upto - c->t);
+    cursor_seek(c);
+}
+
+/* Writes every record of the k cursors, oldest first; returns the count. */
+static size_t merge(cursor *cs, size_t k) {
+    size_t n = 0;
+    for (;;) {
+        cursor *best = NULL;
+        for (size_t i = 0; i < k; i++)
+            if (cs[i].next && (!best || cs[i].next->ts < best->next->ts)) best = &cs[i];
+        if (!best) return n;
+        trail__write_record(best->next);
         n++;
+        best->t += best->next->size;
+        __atomic_store_n(&best->r->tail, best->t, __ATOMIC_RELEASE);
+        cursor_seek(best);
     }
-    return n;
+}
+
+/* "dropped N entries" for what r dropped since the last report. */
+static size_t report_drops(trail__ring *r) {
+    uint64_t d = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED);
+    if (d == r->dropped_reported) return 0;
+    trail__write_internal(r->tid, d - r->dropped_reported);
+    r->dropped_reported = d;
+    return 1;
 }
 
 static void free_graves(uint64_t done) {
@@ -135,8 +170,13 @@ static void free_graves(uint64_t done) {
 static size_t pass_locked(uint64_t ticket) {
     size_t n = 0;
     in_pass = 1;
-    for (trail__ring *r = trail__rings_first(); r; r = r->next)
-        n += drain_ring(r, __atomic_load_n(&r->head, __ATOMIC_ACQUIRE));
+    cursor cs[MERGE_MAX];
+    for (trail__ring *r = trail__rings_first(); r;) {
+        size_t k = 0;
+        for (; r && k < MERGE_MAX; r = r->next) cursor_open(&cs[k++], r);
+        n += merge(cs, k);
+        for (size_t i = 0; i < k; i++) n += report_drops(cs[i].r);
+    }
     uint64_t ringless = trail__rings_take_ringless();
     if (ringless) {
         trail__write_internal(0, ringless);

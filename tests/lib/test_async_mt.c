@@ -167,3 +167,50 @@ TEST(thread_survives_shutdown_and_setup) {
     pthread_join(th, NULL);
     trail_shutdown();
 }
+
+/* Two threads take turns (each entry logged strictly after the previous
+ * one, whichever thread): the output is in that global order, because a
+ * pass merges the rings by timestamp. */
+#define TURNS 400
+static int turn;
+static long order_seen[TURNS], order_n;
+
+static void record_order(const trail_entry *e, const char *line, size_t len, void *ud) {
+    (void)line;
+    (void)len;
+    (void)ud;
+    if (order_n < TURNS) order_seen[order_n++] = (long)e->fields[0].v.i;
+}
+
+static void *take_turns(void *arg) {
+    long me = (long)arg;
+    for (;;) {
+        pthread_mutex_lock(&step_mu);
+        while (turn < TURNS && turn % 2 != me) pthread_cond_wait(&step_cv, &step_mu);
+        if (turn >= TURNS) {
+            pthread_mutex_unlock(&step_mu);
+            return NULL;
+        }
+        trail_info(NULL, "turn", TRAIL_INT("seq", turn));
+        turn++;
+        pthread_cond_broadcast(&step_cv);
+        pthread_mutex_unlock(&step_mu);
+    }
+}
+
+TEST(rings_merged_by_time) {
+    setup_mode(TRAIL_ASYNC);
+    trail_handler *h;
+    CHECK_INT(trail_handler_callback(&h, record_order, NULL), ==, 0);
+    trail_logger_add_handler(NULL, h);
+    trail_handler_release(h);
+    pthread_t a, b;
+    pthread_create(&a, NULL, take_turns, (void *)0);
+    pthread_create(&b, NULL, take_turns, (void *)1);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    CHECK_INT(trail_flush(10000), ==, 0);
+    CHECK_INT(order_n, ==, TURNS);
+    for (long i = 0; i < TURNS; i++) CHECK_INT(order_seen[i], ==, i);
+    trail_shutdown();
+}
