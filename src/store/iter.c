@@ -216,6 +216,7 @@ static void select_part(trail_store_iter *it, const trail_store_query *q, part_s
         st_segment *seg = p->segs[g];
         for (uint32_t b = 0; b < seg->nblocks; b++) {
             st_block *blk = seg->blocks[b];
+            if (blk->seq >= p->view_cutoff) continue; /* shown from the WAL (read-only handles) */
             if (!block_may_match(it, ps, blk)) {
                 it->skipped++;
                 continue;

@@ -337,6 +337,7 @@ int st_part_open(trail_store *s, const char *name, bool create, st_partition **o
     pthread_mutex_init(&p->mu, NULL);
     pthread_rwlock_init(&p->rw, NULL);
     p->streams_fd = p->wal_fd = -1;
+    p->view_cutoff = UINT64_MAX;
     bool w = !s->ro;
     int r = 0;
     seqlist segs = {0}, wals = {0};
@@ -385,6 +386,7 @@ int st_part_open(trail_store *s, const char *name, bool create, st_partition **o
         for (uint32_t b = 0; b < p->segs[i]->nblocks; b++) note_block_streams(p, p->segs[i]->blocks[b]);
     free(segs.v);
     free(wals.v);
+    if (!w) st_part_ro_wal(p);
     *out = p;
     return 0;
 fail:
@@ -415,7 +417,9 @@ void st_part_free(st_partition *p) {
 
 /* ------------------------------------------------------------ refresh */
 
-int st_part_refresh(st_partition *p) {
+/* Read-only: forgets deleted segments, walks new blocks of known ones and
+ * loads new segment files. */
+static int refresh_segments(st_partition *p) {
     seqlist segs = {0};
     int r = list_dir(p, &segs, NULL, false);
     if (r) return r;
@@ -448,6 +452,12 @@ int st_part_refresh(st_partition *p) {
     pthread_rwlock_unlock(&p->rw);
     free(segs.v);
     atomic_fetch_add(&p->store->corrupt_blocks, corrupt);
+    return 0;
+}
+
+int st_part_refresh(st_partition *p) {
+    int r = refresh_segments(p);
+    if (r) return r;
     if (p->streams_fd < 0) {
         char *path = NULL;
         if (asprintf(&path, "%s/streams", p->dir) < 0) abort();
@@ -460,5 +470,102 @@ int st_part_refresh(st_partition *p) {
     for (uint32_t i = 0; i < p->nsegs; i++)
         for (uint32_t b = 0; b < p->segs[i]->nblocks; b++) note_block_streams(p, p->segs[i]->blocks[b]);
     pthread_rwlock_unlock(&p->rw);
+    st_part_ro_wal(p);
     return r;
+}
+
+/* ------------------------------------------------------------ read-only WAL view */
+
+/* Read the newest WAL first, then pick up blocks and streams written
+ * before it: wal-W exists only once every block below W is durable, and
+ * it holds exactly the entries of blocks >= W plus the head. So showing
+ * blocks < W plus the WAL's records is a complete, duplicate-free view,
+ * whenever the writer seals or rotates in between. */
+void st_part_ro_wal(st_partition *p) {
+    seqlist segs = {0}, wals = {0};
+    if (list_dir(p, &segs, &wals, false) || wals.n == 0) {
+        free(segs.v);
+        free(wals.v);
+        return;
+    }
+    uint64_t w = wals.v[wals.n - 1];
+    free(segs.v);
+    free(wals.v);
+    char *path = st_wal_path(p, w);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0) return; /* rotated meanwhile: the next refresh sees the new one */
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    if (fstat(fd, &st) == 0 && st.st_size >= ST_FILE_HDR && st.st_size < (1LL << 31)) {
+        size = (size_t)st.st_size;
+        buf = malloc(size);
+        if (buf && st_pread_all(fd, buf, size, 0) < 0) size = 0;
+    }
+    close(fd);
+    if (!buf || size < ST_FILE_HDR || memcmp(buf, ST_WAL_MAGIC, 8) != 0 || st_get64(buf + 8) != w) {
+        free(buf);
+        return;
+    }
+    /* blocks (in new segment files too) and streams written before this WAL */
+    refresh_segments(p);
+    if (p->streams_fd >= 0) st_part_load_streams_more(p, false);
+    /* parse into a new head, then swap it in at once */
+    st_hent *head = NULL;
+    size_t nhead = 0, cap = 0;
+    st_buf data = {0};
+    const uint8_t *q = buf + ST_FILE_HDR, *end = buf + size;
+    while (end - q >= 8) {
+        uint32_t plen = st_get32(q), crc = st_get32(q + 4);
+        if (plen < 26 || plen > (size_t)(end - q) - 8 || st_crc32c(0, q + 8, plen) != crc) break;
+        const uint8_t *r = q + 8, *rend = r + plen;
+        st_hent h = {.stream_id = st_get64(r), .ts = (int64_t)st_get64(r + 8), .line_len = st_get32(r + 16)};
+        r += 20;
+        if ((size_t)(rend - r) < h.line_len) break;
+        const uint8_t *line = r;
+        r += h.line_len;
+        const uint8_t *ids[3] = {0};
+        bool ok = true;
+        for (int k = 0; k < 3 && ok; k++) {
+            if (rend - r < 2) { ok = false; break; }
+            h.id_len[k] = st_get16(r);
+            r += 2;
+            if (h.id_len[k] == ST_ID_ABSENT) continue;
+            if (h.id_len[k] > ST_MAX_ID || rend - r < h.id_len[k]) { ok = false; break; }
+            ids[k] = r;
+            r += h.id_len[k];
+        }
+        if (!ok || r != rend) break;
+        q = rend;
+        pthread_rwlock_rdlock(&p->rw);
+        bool known = st_streams_find(&p->streams, h.stream_id) != NULL;
+        pthread_rwlock_unlock(&p->rw);
+        if (!known) continue;
+        if (nhead == cap) {
+            cap = cap ? cap * 2 : 256;
+            head = realloc(head, cap * sizeof *head);
+            if (!head) abort();
+        }
+        h.off = data.len;
+        st_buf_put(&data, line, h.line_len);
+        for (int k = 0; k < 3; k++)
+            if (ids[k]) st_buf_put(&data, ids[k], h.id_len[k]);
+        head[nhead++] = h;
+    }
+    free(buf);
+    pthread_rwlock_wrlock(&p->rw);
+    free(p->head);
+    st_buf_free(&p->hdata);
+    p->head = head;
+    p->nhead = nhead;
+    p->headcap = cap;
+    p->hdata = data;
+    p->view_cutoff = w;
+    for (size_t i = 0; i < nhead; i++) {
+        st_stream *s = st_streams_find(&p->streams, head[i].stream_id);
+        if (s && head[i].ts < s->pub.min_ts) s->pub.min_ts = head[i].ts;
+        if (s && head[i].ts > s->pub.max_ts) s->pub.max_ts = head[i].ts;
+    }
+    pthread_rwlock_unlock(&p->rw);
 }

@@ -384,6 +384,7 @@ void trail_store_get_stats(trail_store *s, trail_store_stats *st) {
             st_segment *seg = p->segs[g];
             st->blocks += seg->nblocks;
             for (uint32_t b = 0; b < seg->nblocks; b++) {
+                if (seg->blocks[b]->seq >= p->view_cutoff) continue;
                 st->entries += seg->blocks[b]->count;
                 st->raw_bytes += seg->blocks[b]->line_bytes;
             }

@@ -35,10 +35,10 @@
  *   parallel with the writer (each iterator is used by one thread at a time).
  *   In-process readers see every appended entry (sealed blocks and the
  *   unsealed head). Another process may open the same directory read-only
- *   (TRAIL_STORE_READONLY) while the writer runs: it sees every sealed block
- *   (the writer seals the head at least every `seal_interval`, default 2 s)
- *   and, after trail_store_refresh(), blocks sealed since. Only one writer
- *   may open a directory (an flock on <dir>/LOCK; -EBUSY otherwise).
+ *   (TRAIL_STORE_READONLY) while the writer runs: it sees every entry the
+ *   writer had synced (sealed blocks, and the WAL for the rest) when it
+ *   opened, and what was synced since after trail_store_refresh(). Only one
+ *   writer may open a directory (an flock on <dir>/LOCK; -EBUSY otherwise).
  *
  * Conventions: int returns are 0 (or a documented positive value) or a
  * negative errno; err/errlen, where given, receive an actionable message.
@@ -243,8 +243,9 @@ int trail_store_label_values(trail_store *s, const char *name, int64_t from_ns, 
                              char ***out, size_t *n);
 void trail_store_strings_free(char **v, size_t n);
 
-/* Read-only handles: picks up streams, segments and blocks written since
- * open or the last refresh. No-op (0) for the writer's own handle. */
+/* Read-only handles: picks up streams, segments, blocks and WAL records
+ * written since open or the last refresh (safe while iterators run). No-op
+ * (0) for the writer's own handle. */
 int trail_store_refresh(trail_store *s);
 
 /* ------------------------------------------------------------ tokens */

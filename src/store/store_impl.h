@@ -198,6 +198,9 @@ typedef struct st_partition {
     st_dedupe dd;
     st_buf scratch;
     void *zcctx;              /* ZSTD_CCtx of the sealer */
+    uint64_t view_cutoff;     /* blocks with seq >= this are not shown: a read-only
+                               * handle shows them from the WAL instead (UINT64_MAX
+                               * for the writer) */
 } st_partition;
 
 struct trail_store {
@@ -224,6 +227,9 @@ int st_part_seal(st_partition *p);
 int st_part_retire(st_partition *p, int64_t cutoff_ns); /* deletes segments with max_ts < cutoff */
 int st_part_delete_oldest(st_partition *p, uint64_t *freed);
 int st_part_refresh(st_partition *p);
+/* Read-only handles: loads the newest WAL as the head (entries not sealed
+ * yet), and hides blocks the WAL covers. */
+void st_part_ro_wal(st_partition *p);
 uint64_t st_part_disk_bytes(st_partition *p);
 int st_part_load_streams_more(st_partition *p, bool writable);
 char *st_wal_path(const st_partition *p, uint64_t seq);
