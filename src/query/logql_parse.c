@@ -31,6 +31,8 @@ typedef struct parser {
     size_t errlen;
     int failed;
     int depth;
+    int binops;   /* binary operators so far: chains are built iteratively, not by depth */
+    int lfterms;  /* label filter comparisons so far (and/or chains, same reason) */
 } parser;
 
 #define MAX_DEPTH 64
@@ -167,6 +169,10 @@ static tq_label_filter *parse_lf_or(parser *p);
 void tq_lf_free(tq_label_filter *f);
 
 static tq_label_filter *parse_lf_prim(parser *p) {
+    if (++p->lfterms > 256) {
+        fail_at(p, &p->tok, "too many label filter terms (at most 256)");
+        return NULL;
+    }
     if (p->depth > MAX_DEPTH) {
         fail_at(p, &p->tok, "label filter nested too deeply");
         return NULL;
@@ -597,7 +603,13 @@ static tq_expr *parse_unary(parser *p) {
         next(p);
     } else if (p->tok.kind == TK_MINUS) {
         next(p);
+        if (++p->binops > 256 || p->depth > MAX_DEPTH) {
+            fail_at(p, &p->tok, "too many binary operators (at most 256)");
+            return xcalloc(1, sizeof(tq_expr));
+        }
+        p->depth++;
         tq_expr *x = parse_unary(p);
+        p->depth--;
         if (x->kind == TQ_EXPR_NUMBER) {
             x->num = -x->num;
             return x;
@@ -654,6 +666,10 @@ static tq_expr *parse_binary(parser *p, int minprec) {
     int prec;
     while (!p->failed && (prec = binop_prec(p->tok.kind)) >= minprec) {
         tq_token op_tok = p->tok;
+        if (++p->binops > 256) {
+            fail_at(p, &op_tok, "too many binary operators (at most 256)");
+            break;
+        }
         tq_bin_op op = op_tok.kind == TK_PLUS ? TQ_ADD : op_tok.kind == TK_MINUS ? TQ_SUB : op_tok.kind == TK_STAR ? TQ_MUL
                        : op_tok.kind == TK_SLASH ? TQ_DIV : TQ_MOD;
         next(p);

@@ -233,6 +233,23 @@ TEST(hostile_regexes_are_rejected) {
     tq_query_free(parse_ok("{a=~\"x+?y{2,3}z*?\"} |~ \"\\\\*\\\\+\""));
 }
 
+TEST(long_operator_chains_are_bounded) {
+    /* a left-leaning chain does not grow the parser's depth, so it has its own limit */
+    char q[8192];
+    size_t n = 0;
+    for (int i = 0; i < 2000; i++) { q[n++] = '1'; q[n++] = '+'; }
+    q[n++] = '1';
+    q[n] = 0;
+    CHECK_CONTAINS(parse_err(q), "too many binary operators (at most 256)");
+    n = 0;
+    for (int i = 0; i < 3000; i++) q[n++] = '-';
+    n += (size_t)snprintf(q + n, sizeof q - n, "vector(1)");
+    CHECK(strstr(parse_err(q), "parse error") != NULL);
+    n = (size_t)snprintf(q, sizeof q, "{a=\"b\"} | x=\"1\"");
+    for (int i = 0; i < 600 && n + 16 < sizeof q; i++) n += (size_t)snprintf(q + n, sizeof q - n, " or x=\"1\"");
+    CHECK_CONTAINS(parse_err(q), "too many label filter terms (at most 256)");
+}
+
 TEST(regex_translation) {
     /* RE2 spellings that POSIX lacks are accepted. */
     tq_query_free(parse_ok("{a=~\"(?i)err.*\", b=~\"\\\\d+\", c=~\"(?:x|y)\\\\s\\\\w*?\"}"));
