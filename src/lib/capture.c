@@ -197,6 +197,9 @@ static inline __attribute__((always_inline)) int capture_fast(trail__ring *r, tr
                                                               const trail_site *site, const trail_field *fields,
                                                               size_t n) {
     if (TRAIL_UNLIKELY(n > FAST_FIELDS || (n && !fields))) return 0;
+    /* The backend reads head once a pass; ask for the line back now so the
+     * store that publishes this record does not wait for it. */
+    trail__prefetch_write(&r->head);
     uint64_t ts = trail__ts_raw();
     size_t ctx_len = 0;
     const unsigned char *ctx = trail__ctx_current(&ctx_len);
