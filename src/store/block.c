@@ -3,7 +3,6 @@
  * bloom filter) that lets readers skip it without decompressing.
  * Byte layout: docs/store.md. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -221,8 +220,6 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     if (ZSTD_isError(z)) abort(); /* only on a bad context or bound: a bug */
     uint8_t *data = out->p + out->len;
     out->len += z;
-    if (getenv("STORE_BLOCK_DEBUG"))
-        fprintf(stderr, "block n=%zu raw=%zu keys=%u+%u meta=%zu data=%zu\n", n, raw.len, idkeys.n, keys.n, meta_len, z);
     st_buf_free(&raw);
 
     uint8_t *pre = out->p + start;
