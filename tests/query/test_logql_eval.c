@@ -445,3 +445,29 @@ TEST(line_format_with_line) {
         }
     tq_result_free(r);
 }
+
+TEST(logfmt_extraction_and_filters) {
+    tq_mem *m = tq_mem_new();
+    tq_source src = tq_mem_source(m);
+    tq_label l[1] = {{"app", "svc"}};
+    static const char *lines[] = {
+        "level=info msg=\"hello world\" status=200 dur=15ms",
+        "level=error msg=\"db \\\"down\\\"\" status=503 dur=1.5s",
+        "level=warn msg=slow status=500 dur=900ms",
+        "garbage without pairs",
+    };
+    for (int i = 0; i < 4; i++) CHECK_INT(tq_mem_add(m, l, 1, T0 + i, lines[i], strlen(lines[i])), ==, 1);
+    tq_query *q;
+    char err[256];
+    CHECK_INT(tq_parse("{app=\"svc\"} | logfmt | status >= 500 and dur > 1s | line_format \"{{.level}}: {{.msg}}\"", &q,
+                       err, sizeof err), ==, 0);
+    tq_params p = {.start = T0, .end = T0 + 10, .limit = 10};
+    tq_result *r;
+    CHECK_INT(tq_eval(q, &p, &src, &r, err, sizeof err), ==, 0);
+    CHECK_INT(r->nstreams, ==, 1);
+    CHECK_INT(r->streams[0].n, ==, 1);
+    CHECK_STR(r->streams[0].lines[0], "error: db \"down\"");
+    tq_result_free(r);
+    tq_query_free(q);
+    tq_mem_free(m);
+}
