@@ -206,6 +206,7 @@ static bool entry_ok(const trail_store_entry *e) {
         const trail_store_label *l = &e->labels[i];
         if (!l->name || !*l->name || !l->value || strlen(l->name) > 1024 || strlen(l->value) > 65535)
             return false;
+        if (strcmp(l->name, "category") == 0 && strcmp(l->value, e->category) != 0) return false;
     }
     return true;
 }
