@@ -207,6 +207,8 @@ static bool entry_ok(const trail_store_entry *e) {
         if (!l->name || !*l->name || !l->value || strlen(l->name) > 1024 || strlen(l->value) > 65535)
             return false;
         if (strcmp(l->name, "category") == 0 && strcmp(l->value, e->category) != 0) return false;
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(e->labels[j].name, l->name) == 0) return false; /* a name twice */
     }
     return true;
 }
