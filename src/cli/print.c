@@ -137,7 +137,7 @@ void cli_print_entry(FILE *f, const cli_opts *o, const cli_line *e) {
                                                  "labels", "log.file.path", "log.offset", NULL};
             int hide = 0;
             for (size_t h = 0; hidden[h] && !hide; h++) hide = !strcmp(k, hidden[h]);
-            if (hide) continue;
+            if (hide || j->kids[i].type == TQ_JNULL) continue; /* null says nothing when reading */
             const tq_jval *v = &j->kids[i];
             fputc(' ', f);
             if (c) fputs(C_DIM, f);
