@@ -223,11 +223,39 @@ static void strset_add(void *arg, const char *s) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+typedef struct label_filter_acc {
+    const char *name; /* NULL: collect names */
+    strset *ss;
+} label_filter_acc;
+
+static void labels_of_series(void *arg, const tq_label *l, size_t n) {
+    label_filter_acc *a = arg;
+    for (size_t i = 0; i < n; i++) {
+        if (!a->name) strset_add(a->ss, l[i].name);
+        else if (strcmp(a->name, l[i].name) == 0) strset_add(a->ss, l[i].value);
+    }
+}
+
 void api_labels(api_req *r, api_resp *o, const char *name) {
     int64_t start, end;
     if (time_range(r, o, 6 * HOUR_NS, &start, &end) < 0) return;
     strset ss = {0};
-    int rc = r->api->src.labels(r->api->src.ctx, name, start, end, strset_add, &ss);
+    int rc;
+    const char *qs = api_param(r, "query");
+    if (qs && *qs) {
+        /* Loki 2.9+: only labels of the streams a selector matches (Grafana's label browser). */
+        tq_query *q;
+        char err[512];
+        if (tq_parse(qs, &q, err, sizeof err) < 0) {
+            api_text(o, 400, "%s", err);
+            return;
+        }
+        label_filter_acc acc = {name, &ss};
+        rc = r->api->src.series(r->api->src.ctx, &tq_query_log_expr(q)->sel, start, end, labels_of_series, &acc);
+        tq_query_free(q);
+    } else {
+        rc = r->api->src.labels(r->api->src.ctx, name, start, end, strset_add, &ss);
+    }
     if (rc < 0) {
         api_text(o, 500, "reading labels failed: %s", strerror(-rc));
     } else {

@@ -253,6 +253,14 @@ TEST(labels_values_series) {
     CHECK_STR(data->kids[1].s, "web");
     tq_buf_free(&r.body);
 
+    /* the `query` parameter narrows values to the matching streams */
+    r = get("/loki/api/v1/label/level/values?query=%7Bservice%3D%22web%22%7D");
+    CHECK_INT(r.status, ==, 200);
+    data = at(parse(&r), "data", TQ_JARR);
+    CHECK_INT(data->n, ==, 1);
+    CHECK_STR(data->kids[0].s, "info");
+    tq_buf_free(&r.body);
+
     char path[256], *m = esc("{service=\"web\"}");
     snprintf(path, sizeof path, "/loki/api/v1/series?match[]=%s", m);
     free(m);
