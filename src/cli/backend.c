@@ -153,7 +153,22 @@ int cli_result_from_loki(const char *json, size_t len, tq_result **out, char *er
         tq_result_free(r);
         return -EPROTO;
     }
-    if (strcmp(type->s, "streams") == 0) {
+    if (strcmp(type->s, "scalar") == 0) {
+        /* "result":[<seconds>,"<value>"]: one unlabeled sample */
+        r->type = TQ_RESULT_SCALAR;
+        r->series = tq_arena_alloc(&r->arena, sizeof *r->series);
+        tq_series *s = &r->series[0];
+        memset(s, 0, sizeof *s);
+        s->labels = tq_arena_alloc(&r->arena, sizeof *s->labels);
+        s->ts = tq_arena_alloc(&r->arena, sizeof *s->ts);
+        s->v = tq_arena_alloc(&r->arena, sizeof *s->v);
+        if (res->n == 2 && res->kids[0].type == TQ_JNUM && res->kids[1].type == TQ_JSTR) {
+            s->ts[0] = (int64_t)(strtod(res->kids[0].s, NULL) * 1e3) * 1000000;
+            s->v[0] = strtod(res->kids[1].s, NULL);
+            s->n = 1;
+        }
+        r->nseries = 1;
+    } else if (strcmp(type->s, "streams") == 0) {
         r->type = TQ_RESULT_STREAMS;
         r->streams = tq_arena_alloc(&r->arena, (res->n + 1) * sizeof *r->streams);
         for (size_t i = 0; i < res->n; i++) {

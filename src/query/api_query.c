@@ -56,10 +56,17 @@ static void render_stats(const tq_stats *s, tq_buf *b) {
 }
 
 void api_render_result(const tq_result *res, tq_buf *b) {
-    static const char *const types[] = {"streams", "matrix", "vector"};
+    static const char *const types[] = {"streams", "matrix", "vector", "scalar"};
     tq_buf_printf(b, "{\"status\":\"success\",\"data\":{\"resultType\":\"%s\",\"result\":[", types[res->type]);
     char v[64];
-    if (res->type == TQ_RESULT_STREAMS) {
+    if (res->type == TQ_RESULT_SCALAR) {
+        /* "result":[<seconds>,"<value>"] — the pair itself, as Prometheus/Loki */
+        if (res->nseries && res->series[0].n) {
+            render_ts_seconds(b, res->series[0].ts[0]);
+            tq_format_value(v, sizeof v, res->series[0].v[0]);
+            tq_buf_printf(b, ",\"%s\"", v);
+        }
+    } else if (res->type == TQ_RESULT_STREAMS) {
         for (size_t i = 0; i < res->nstreams; i++) {
             const tq_stream *s = &res->streams[i];
             if (i) tq_buf_putc(b, ',');

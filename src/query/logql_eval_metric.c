@@ -436,7 +436,8 @@ int eval_metric_query(const tq_query *q, const tq_params *p, const tq_source *sr
     pp.start = m.start;
     pp.end = m.start + (int64_t)(m.nsteps - 1) * m.step;
     int rc = eval_metric(q->root, &pp, src, r, &m, err, errlen);
-    if (rc == 0 && m.scalar) {
+    int scalar = rc == 0 && m.scalar;
+    if (scalar) {
         /* A plain number (`1+1`) is returned as one series without labels. */
         mseries *s = mat_add(&m);
         s->labels = tq_arena_alloc(&r->arena, sizeof *s->labels);
@@ -446,7 +447,7 @@ int eval_metric_query(const tq_query *q, const tq_params *p, const tq_source *sr
         }
     }
     if (rc == 0) {
-        r->type = p->instant ? TQ_RESULT_VECTOR : TQ_RESULT_MATRIX;
+        r->type = p->instant ? (scalar ? TQ_RESULT_SCALAR : TQ_RESULT_VECTOR) : TQ_RESULT_MATRIX;
         r->series = tq_arena_alloc(&r->arena, (m.n ? m.n : 1) * sizeof *r->series);
         for (size_t i = 0; i < m.n; i++) {
             size_t cnt = 0;

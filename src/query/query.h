@@ -20,7 +20,9 @@
 #include "tq_buf.h"
 #include "tq_source.h"
 
-typedef enum tq_result_type { TQ_RESULT_STREAMS, TQ_RESULT_MATRIX, TQ_RESULT_VECTOR } tq_result_type;
+/* SCALAR: an instant query that is a plain number (`1+1`): one series
+ * without labels holding one sample, rendered as Loki's "scalar". */
+typedef enum tq_result_type { TQ_RESULT_STREAMS, TQ_RESULT_MATRIX, TQ_RESULT_VECTOR, TQ_RESULT_SCALAR } tq_result_type;
 
 typedef struct tq_params {
     int64_t start, end;  /* unix ns, inclusive. Instant queries: start == end == time */

@@ -232,6 +232,19 @@ TEST(index_stats) {
     tq_buf_free(&r.body);
 }
 
+TEST(scalar_instant_query) {
+    start(NULL);
+    resp r = get("/loki/api/v1/query?query=1%2B2*3&time=1700000000");
+    CHECK_INT(r.status, ==, 200);
+    const tq_jval *data = at(parse(&r), "data", TQ_JOBJ);
+    CHECK_STR(at(data, "resultType", TQ_JSTR)->s, "scalar");
+    const tq_jval *result = at(data, "result", TQ_JARR);
+    CHECK_INT(result->n, ==, 2);
+    CHECK_STR(result->kids[0].s, "1700000000");
+    CHECK_STR(result->kids[1].s, "7");
+    tq_buf_free(&r.body);
+}
+
 TEST(labels_values_series) {
     start(NULL);
     push_json();

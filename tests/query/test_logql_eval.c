@@ -398,6 +398,7 @@ TEST(binary_operators) {
     CHECK_INT(r->nseries, ==, 0);
     tq_result_free(r);
     r = run("1 + 2 * 3", &p);
+    CHECK_INT(r->type, ==, TQ_RESULT_SCALAR);
     CHECK_INT(r->nseries, ==, 1);
     CHECK(r->series[0].v[0] == 7);
     tq_result_free(r);
