@@ -106,6 +106,10 @@ static int story(cli_backend *b, const cli_opts *o, const char *id) {
     cli_opts po = *o;
     po.forward = true;
     if (!shown) fprintf(stderr, "trail: no entries with request id %s in this range (try --since 7d)\n", id);
+    size_t n1 = 0;
+    for (size_t i = 0; i < r1->nstreams; i++) n1 += r1->streams[i].n;
+    if (n1 >= o->limit || shown - n1 >= o->limit)
+        fprintf(stderr, "trail: showing the first %zu entries of each search; raise --limit to see more\n", o->limit);
     cli_print_result(stdout, &po, &merged);
     free(all);
     tq_result_free(r1);
