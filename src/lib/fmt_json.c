@@ -19,12 +19,15 @@
  *
  * Speed: the static fields are rendered once into two fragments and redone
  * only when trail__resource_generation() changes (trail_resource_set, fork);
- * the date-and-seconds text is cached per second. */
+ * the date-and-seconds text is cached per second; the level's and the
+ * logger's text are rendered again only when they differ from the last
+ * entry's. */
 #include "ctx_impl.h"
 #include "render.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct json_formatter {
     trail_formatter base;
@@ -34,6 +37,13 @@ typedef struct json_formatter {
     trail_buf service_frag; /* ,"service":"shop","level":" */
     trail_buf static_frag;  /* ,"machine_id":"..",...,"pid":42 */
     trail__keyset keys;
+    /* The last level's and logger's rendered text, reused while the next
+     * entry has the same level name / logger name (compared by content, so
+     * a renamed level or a new logger at a reused address re-renders). */
+    int lvl;
+    const char *lvl_src;
+    trail_buf lvl_raw, lvl_frag;    /* name as given; info","message":" */
+    trail_buf logger_raw, logger_frag; /* name as given; ,"logger":"name" */
 } json_formatter;
 
 static const char *const json_reserved[] = {"timestamp", "service", "level", "message", "request_id", "machine_id",
@@ -68,6 +78,43 @@ static int render_static(json_formatter *f) {
     return 0;
 }
 
+static int same_text(const trail_buf *raw, const char *s, size_t n) {
+    return raw->len == n && raw->data && memcmp(raw->data, s, n) == 0;
+}
+
+/* lvl_frag: the escaped level name and the text up to the message. */
+static int level_frag(json_formatter *f, int level) {
+    const char *lvl = trail_level_name(level);
+    size_t n = strlen(lvl);
+    if (TRAIL_LIKELY(f->lvl_src == lvl && f->lvl == level && same_text(&f->lvl_raw, lvl, n))) return 0;
+    f->lvl_raw.len = f->lvl_frag.len = 0;
+    f->lvl_src = NULL;
+    int rc = trail__put(&f->lvl_raw, lvl, n);
+    rc |= trail__json_escape(&f->lvl_frag, lvl, n);
+    rc |= trail__put_lit(&f->lvl_frag, "\",\"message\":\"");
+    if (rc) return -ENOMEM;
+    f->lvl = level;
+    f->lvl_src = lvl;
+    return 0;
+}
+
+/* logger_frag: ,"logger":"name" (empty for the root logger). */
+static int logger_frag(json_formatter *f, const char *name) {
+    size_t n = strlen(name);
+    if (TRAIL_LIKELY(same_text(&f->logger_raw, name, n))) return 0;
+    f->logger_raw.len = f->logger_frag.len = 0;
+    int rc = trail__put(&f->logger_raw, name, n);
+    if (n) {
+        rc |= trail__put_lit(&f->logger_frag, ",\"logger\":");
+        rc |= trail__json_put_str(&f->logger_frag, name, n);
+    }
+    if (rc) {
+        f->logger_raw.len = f->logger_frag.len = 0;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *out) {
     json_formatter *f = (json_formatter *)base;
     if (TRAIL_UNLIKELY(!f->have_static || f->gen != trail__resource_generation()))
@@ -77,9 +124,8 @@ static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *o
     rc |= trail__put_rfc3339(out, &f->tc, e->ts_ns);
     rc |= trail__putc(out, '"');
     rc |= trail__put(out, f->service_frag.data, f->service_frag.len);
-    const char *lvl = trail_level_name(e->level);
-    rc |= trail__json_escape(out, lvl, strlen(lvl));
-    rc |= trail__put_lit(out, "\",\"message\":\"");
+    if (level_frag(f, e->level)) rc = -ENOMEM;
+    else rc |= trail__put(out, f->lvl_frag.data, f->lvl_frag.len);
     rc |= trail__json_escape(out, e->msg, e->msg ? e->msg_len : 0);
     rc |= trail__putc(out, '"');
 
@@ -95,8 +141,8 @@ static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *o
     if (!rid) rc |= trail__put_lit(out, ",\"request_id\":null");
     rc |= trail__put(out, f->static_frag.data, f->static_frag.len);
     if (e->logger && *e->logger) {
-        rc |= trail__put_lit(out, ",\"logger\":");
-        rc |= trail__json_put_str(out, e->logger, strlen(e->logger));
+        if (logger_frag(f, e->logger)) rc = -ENOMEM;
+        else rc |= trail__put(out, f->logger_frag.data, f->logger_frag.len);
     }
     if (e->nfields || e->nctx > (rid != NULL)) {
         trail__keyset_begin(&f->keys);
@@ -117,6 +163,10 @@ static void json_destroy(trail_formatter *base) {
     trail_buf_free(&f->service_frag);
     trail_buf_free(&f->static_frag);
     trail__keyset_free(&f->keys);
+    trail_buf_free(&f->lvl_raw);
+    trail_buf_free(&f->lvl_frag);
+    trail_buf_free(&f->logger_raw);
+    trail_buf_free(&f->logger_frag);
 }
 
 trail_formatter *trail_formatter_json(void) {
