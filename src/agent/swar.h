@@ -24,7 +24,13 @@ static inline size_t ta_plain_run(const char *p, size_t n, int high_ok) {
         uint64_t hit = ta_swar_zero(w ^ (TA_ONES * '"')) | ta_swar_zero(w ^ (TA_ONES * '\\')) |
                        ((w - TA_ONES * 0x20) & ~w & TA_HIGHS); /* bytes < 0x20 */
         if (!high_ok) hit |= w & TA_HIGHS;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* The lowest flagged byte is always a real match (the tricks above only
+         * err upwards, past a real match), so it is the first special byte. */
+        if (hit) return i + ((size_t)__builtin_ctzll(hit) >> 3);
+#else
         if (hit) break;
+#endif
     }
     for (; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
