@@ -29,6 +29,8 @@ uint64_t trail__stat_read(enum trail__stat_id id);
 
 /* Wall clock, unix nanoseconds (CLOCK_REALTIME). */
 int64_t trail__now_ns(void);
+/* Tests only: an offset added to trail__now_ns (simulated clock steps). */
+extern int64_t trail__clock_test_offset_ns;
 
 /* ANSI colour of a level for the console formatter ("" when none). */
 const char *trail__level_color(int level);

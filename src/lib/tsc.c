@@ -105,17 +105,29 @@ void trail__tsc_init(void) {
     trail__tsc_enabled = 1;
 }
 
+/* Beyond this gap between the converted TSC and the wall clock, the clock
+ * stepped (settimeofday, NTP step) or the TSC jumped (VM pause, migration):
+ * measuring a slope across the jump would be wrong, so start a new
+ * baseline at the current pair. */
+#define TSC_STEP_NS 2000000
+
 void trail__tsc_resync(void) {
     if (!trail__tsc_enabled) return;
     uint64_t t = 0;
     int64_t n = 0;
     sample(&t, &n);
-    if (n - last_resync_ns < 1000000000) return;
+    int64_t since = n - last_resync_ns;
+    if (since >= 0 && since < 1000000000) return;
     last_resync_ns = n;
-    if (t > origin_tsc && n > origin_ns) {
-        uint64_t m = (uint64_t)(((unsigned __int128)(n - origin_ns) << 32) / (t - origin_tsc));
-        if (m) store_params(t, n, m);
+    int64_t drift = trail__tsc_to_ns(t) - n;
+    if (since < 0 || drift > TSC_STEP_NS || drift < -TSC_STEP_NS || t <= origin_tsc || n <= origin_ns) {
+        origin_tsc = t;
+        origin_ns = n;
+        store_params(t, n, __atomic_load_n(&mult, __ATOMIC_RELAXED));
+        return;
     }
+    uint64_t m = (uint64_t)(((unsigned __int128)(n - origin_ns) << 32) / (t - origin_tsc));
+    if (m) store_params(t, n, m);
 }
 
 int64_t trail__tsc_to_ns(uint64_t raw) {
