@@ -132,9 +132,11 @@ void cli_print_entry(FILE *f, const cli_opts *o, const cli_line *e) {
             if (kv == svc || kv == lvl || kv == msg || kv == shown[0] || kv == shown[1] || kv == shown[2] ||
                 (!msg && (!strcmp(k, "message") || !strcmp(k, "msg"))))
                 continue;
-            /* Collector bookkeeping (traild's JSON) is noise when reading a story. */
+            /* Collector bookkeeping (traild's JSON) and the per-process static
+             * fields are noise when reading a story (--output jsonl has them). */
             static const char *const hidden[] = {"timestamp", "ts", "@timestamp", "ts_ns", "category", "input",
-                                                 "labels", "log.file.path", "log.offset", NULL};
+                                                 "labels", "log.file.path", "log.offset", "machine_id",
+                                                 "container_id", "version", "region", "pid", NULL};
             int hide = 0;
             for (size_t h = 0; hidden[h] && !hide; h++) hide = !strcmp(k, hidden[h]);
             if (hide || j->kids[i].type == TQ_JNULL) continue; /* null says nothing when reading */
