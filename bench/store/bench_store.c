@@ -310,16 +310,17 @@ static void queries(const char *dir, uint64_t n, bool json) {
 int main(int argc, char **argv) {
     uint64_t n = 10000000, n_nginx = 1000000;
     const char *dir = NULL;
-    bool keep = false, json = false, reuse = false;
+    bool keep = false, json = false, reuse = false, ingest_only = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--entries") && i + 1 < argc) n = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--keep")) keep = true;
         else if (!strcmp(argv[i], "--reuse")) reuse = true; /* query an existing --dir */
         else if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--ingest-only")) ingest_only = true; /* app ingest only (profiling) */
         else if (!strcmp(argv[i], "--level") && i + 1 < argc) zlevel = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json] [--level Z]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json] [--level Z] [--ingest-only]\n", argv[0]);
             return 2;
         }
     }
@@ -333,7 +334,7 @@ int main(int argc, char **argv) {
     if (!reuse) {
         unsigned fl = getenv("BENCH_NO_FSYNC") ? TRAIL_STORE_NO_FSYNC : 0;
         if (ingest(app, n, false, fl, &ra)) return 1;
-        if (ingest(ngx, n_nginx, true, fl, &rn)) return 1;
+        if (!ingest_only && ingest(ngx, n_nginx, true, fl, &rn)) return 1;
         if (!json) {
             printf("ingest, fsync per 4096-entry batch (durable acks), one writer thread\n");
             printf("  app JSONL   %" PRIu64 " entries  %.0f entries/s wall  %.0f entries/s per CPU second  (avg line %.0f B)\n",
@@ -352,7 +353,7 @@ int main(int argc, char **argv) {
                    (double)rn.raw / rn.disk, rn.entries / rn.cpu);
         }
     }
-    queries(app, n, json);
+    if (!ingest_only) queries(app, n, json);
     if (!keep && !reuse) {
         char cmd[700];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

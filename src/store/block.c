@@ -18,59 +18,6 @@ int st_ent_cmp(const st_ent *a, const st_ent *b) {
     return a->line_len < b->line_len ? -1 : a->line_len > b->line_len;
 }
 
-/* ------------------------------------------------------------ key set */
-
-typedef struct keyset {
-    uint64_t *v;
-    uint32_t n, cap;
-} keyset;
-
-static void keyset_add(keyset *k, uint64_t h) {
-    if (!h) h = 1;
-    if ((k->n + 1) * 2 > k->cap) {
-        uint32_t cap = k->cap ? k->cap * 2 : 16384;
-        uint64_t *v = calloc(cap, sizeof *v);
-        if (!v) abort();
-        for (uint32_t i = 0; i < k->cap; i++) {
-            if (!k->v[i]) continue;
-            uint32_t j = (uint32_t)k->v[i] & (cap - 1);
-            while (v[j]) j = (j + 1) & (cap - 1);
-            v[j] = k->v[i];
-        }
-        free(k->v);
-        k->v = v;
-        k->cap = cap;
-    }
-    uint32_t j = (uint32_t)h & (k->cap - 1);
-    while (k->v[j]) {
-        if (k->v[j] == h) return;
-        j = (j + 1) & (k->cap - 1);
-    }
-    k->v[j] = h;
-    k->n++;
-}
-
-/* Line tokens for the bloom (rule in store.h; the query side's
- * trail_store_filter_tokens in tokens.c must stay in step). The hottest
- * loop of sealing. */
-static unsigned char tok_class[256]; /* 0 separator, 1 digit, 2 other token byte */
-__attribute__((constructor)) static void tok_class_init(void) {
-    for (int c = 0; c < 256; c++)
-        tok_class[c] = c >= '0' && c <= '9' ? 1 : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 ? 2 : 0;
-}
-
-static void index_tokens(keyset *k, const char *s, size_t n) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        while (p < end && !tok_class[*p]) p++;
-        const unsigned char *t = p;
-        unsigned kind = 0;
-        while (p < end && tok_class[*p]) kind |= tok_class[*p++];
-        if (p - t >= 3 && (kind & 2) && !(end - p >= 2 && p[0] == '"' && p[1] == ':'))
-            keyset_add(k, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, (size_t)(p - t)));
-    }
-}
-
 /* Bit i of a bloom of m bits for key hash h: double hashing, mapped onto
  * [0, m) by a multiply-shift (m need not be a power of two). */
 static inline uint32_t bloom_pos(uint64_t h, uint32_t m, uint32_t i) {
@@ -90,7 +37,7 @@ bool st_bloom_has(const st_block *b, int which, uint64_t h) {
 }
 
 /* Appends one bloom (u32 bits, u32 k, bits/8 bytes) over the keys. */
-static void put_bloom(st_buf *out, const keyset *keys, uint32_t bits_per_key, uint32_t k) {
+static void put_bloom(st_buf *out, const st_keyset *keys, uint32_t bits_per_key, uint32_t k) {
     uint64_t bits64 = ((uint64_t)keys->n * bits_per_key + 63) / 64 * 64;
     if (bits64 < 512) bits64 = 512;
     if (bits64 > (1u << 30)) bits64 = 1u << 30;
@@ -156,7 +103,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
 
     /* raw columns: A (varints), lines, C (ids not found in their line) */
     st_buf a = {0}, idb = {0};
-    keyset keys = {0}, idkeys = {0};
+    st_keyset keys = {0}, idkeys = {0};
     uint64_t line_bytes = 0;
     int64_t prev = n ? e[0].ts : 0;
     for (size_t i = 0; i < n; i++) {
@@ -179,9 +126,9 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
                 st_buf_varint(&a, 0);
                 st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
             }
-            keyset_add(&idkeys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
+            st_keyset_add(&idkeys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
         }
-        index_tokens(&keys, e[i].line, e[i].line_len);
+        st_index_line_tokens(&keys, e[i].line, e[i].line_len);
     }
     st_buf raw = {0};
     st_buf_reserve(&raw, 12 + a.len + line_bytes + idb.len);

@@ -109,6 +109,34 @@ bool st_bloom_has(const st_block *b, int which, uint64_t key_hash);
  * entries pointing into *raw (malloc'd, caller frees). Returns count or -errno. */
 int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **raw, st_ent **ents);
 
+/* ------------------------------------------------------------ keys */
+
+/* The distinct bloom keys of a block being built: open addressing, 0 is an
+ * empty slot (a key hash of 0 is stored as 1, as st_bloom_has reads it). */
+typedef struct st_keyset {
+    uint64_t *v;
+    uint32_t n, cap;
+} st_keyset;
+
+void st_keyset_grow(st_keyset *k);
+void st_keyset_clear(st_keyset *k);
+void st_keyset_free(st_keyset *k);
+static inline void st_keyset_add(st_keyset *k, uint64_t h) {
+    if (!h) h = 1;
+    if ((k->n + 1) * 2 > k->cap) st_keyset_grow(k);
+    uint32_t mask = k->cap - 1, j = (uint32_t)h & mask;
+    while (k->v[j]) {
+        if (k->v[j] == h) return;
+        j = (j + 1) & mask;
+    }
+    k->v[j] = h;
+    k->n++;
+}
+/* Adds the key of every token of a line (the token rule in store.h). */
+void st_index_line_tokens(st_keyset *k, const char *s, size_t n);
+/* The same, byte by byte: the reference the fast scan is tested against. */
+void st_index_line_tokens_ref(st_keyset *k, const char *s, size_t n);
+
 /* ------------------------------------------------------------ tokens */
 
 /* Finds "name":"value" in a JSON line; returns value pointer/len (raw, not unescaped). */

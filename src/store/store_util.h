@@ -52,6 +52,7 @@ static inline bool st_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 }
 
 uint32_t st_crc32c(uint32_t crc, const void *p, size_t n);
+bool st_crc32c_hw(void); /* the CPU has the CRC32C instruction (SSE4.2) */
 
 /* A fast 64-bit hash (not cryptographic) for stream ids, dedupe
  * fingerprints and bloom keys. Stable across versions: it is on disk. */

@@ -79,6 +79,8 @@ __attribute__((constructor)) static void crc_init(void) {
 #endif
 }
 
+bool st_crc32c_hw(void) { return crc_mode == 2; }
+
 uint32_t st_crc32c(uint32_t crc, const void *p, size_t n) {
     int mode = crc_mode;
     crc = ~crc;
