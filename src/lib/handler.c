@@ -83,13 +83,17 @@ void trail_reopen_all(void) {
 int trail__handler_dispatch(trail_handler *h, const trail_entry *e, trail_buf *scratch) {
     if (e->level < __atomic_load_n(&h->level, __ATOMIC_RELAXED)) return 0;
     if (__atomic_load_n(&h->reopen_requested, __ATOMIC_RELAXED)) trail__handler_flush(h);
-    trail_entry copy = *e;
-    if (h->filters && !trail__filters_run(h->filters, &copy)) return 0;
+    trail_entry copy;
+    if (h->filters) { /* filters may change the entry: this handler's own copy */
+        copy = *e;
+        if (!trail__filters_run(h->filters, &copy)) return 0;
+        e = &copy;
+    }
     scratch->len = 0;
     if (!h->formatter) return 0;
-    int rc = h->formatter->format(h->formatter, &copy, scratch);
+    int rc = h->formatter->format(h->formatter, e, scratch);
     if (rc < 0) return rc;
-    rc = h->ops->write(h, &copy, scratch->data, scratch->len);
+    rc = h->ops->write(h, e, scratch->data, scratch->len);
     return rc < 0 ? rc : 1;
 }
 
