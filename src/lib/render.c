@@ -472,14 +472,24 @@ int trail__json_put_member(trail_buf *out, trail__keyset *k, const char *key, co
     while (key_plain[(unsigned char)key[len]]) len++; /* stops at NUL too */
     int rc;
     if (TRAIL_LIKELY(key[len] == 0)) {
-        rc = trail__keyset_claim(k, key, len, 1, &name, &name_len);
+        uint32_t h = key_hash(key, len);
+        if (TRAIL_LIKELY(!(k->bloom & BLOOM_BIT(h)) && k->n < k->cap && len <= UINT32_MAX / 2)) {
+            /* The usual case of trail__keyset_claim, without the call. */
+            k->keys[k->n++] = (trail__key){.p = key, .off = 0, .len = (uint32_t)len, .hash = h};
+            k->bloom |= BLOOM_BIT(h);
+            name = key;
+            name_len = len;
+            rc = 0;
+        } else {
+            rc = trail__keyset_claim(k, key, len, 1, &name, &name_len);
+        }
     } else {
         len += strlen(key + len);
         k->esc.len = 0;
         rc = trail__json_escape(&k->esc, key, len);
         rc |= trail__keyset_claim(k, k->esc.data, k->esc.len, 0, &name, &name_len);
     }
-    if (rc || trail_buf_reserve(out, name_len + 4)) return -ENOMEM;
+    if (rc || (out->cap - out->len < name_len + 4 && trail_buf_reserve(out, name_len + 4))) return -ENOMEM;
     char *o = out->data + out->len;
     if (comma) *o++ = ',';
     *o++ = '"';
