@@ -26,11 +26,25 @@ struct ta_arena {
 #define CLASSES 7                       /* 16 KiB .. 1 MiB */
 #define CACHE_BYTES (6u << 20)
 
+/* Under AddressSanitizer chunks are really freed, so a use after
+ * ta_arena_free() is still caught instead of landing in a recycled chunk. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_NO_CACHE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_NO_CACHE 1
+#endif
+#endif
+
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct chunk *cache[CLASSES];
 static size_t cache_bytes;
 
 static int size_class(size_t cap) {
+#ifdef ARENA_NO_CACHE
+    (void)cap;
+    return -1;
+#endif
     for (int k = 0; k < CLASSES; k++)
         if (cap == (size_t)MIN_CHUNK << k) return k;
     return -1;
