@@ -36,8 +36,9 @@ bool st_bloom_has(const st_block *b, int which, uint64_t h) {
     return true;
 }
 
-/* Appends one bloom (u32 bits, u32 k, bits/8 bytes) over the keys. */
-static void put_bloom(st_buf *out, const st_keyset *keys, uint32_t bits_per_key, uint32_t k) {
+/* Appends one bloom (u32 bits, u32 k, bits/8 bytes) over the keys (key
+ * hashes, or st_key_unmixed values when unmixed). */
+static void put_bloom(st_buf *out, const st_keyset *keys, uint32_t bits_per_key, uint32_t k, bool unmixed) {
     uint64_t bits64 = ((uint64_t)keys->n * bits_per_key + 63) / 64 * 64;
     if (bits64 < 512) bits64 = 512;
     if (bits64 > (1u << 30)) bits64 = 1u << 30;
@@ -49,8 +50,13 @@ static void put_bloom(st_buf *out, const st_keyset *keys, uint32_t bits_per_key,
     memset(bloom, 0, bits / 8);
     for (uint32_t i = 0; i < keys->cap; i++) {
         if (!keys->v[i]) continue;
+        uint64_t h = keys->v[i];
+        if (unmixed) {
+            h = st_mix64(h);
+            if (!h) h = 1; /* as st_keyset_add and st_bloom_has */
+        }
         for (uint32_t j = 0; j < k; j++) {
-            uint32_t pos = bloom_pos(keys->v[i], bits, j);
+            uint32_t pos = bloom_pos(h, bits, j);
             bloom[pos >> 3] |= (uint8_t)(1u << (pos & 7));
         }
     }
@@ -91,10 +97,27 @@ static uint32_t stream_index(const uint64_t *ids, uint32_t n, uint64_t id) {
     return lo;
 }
 
-void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *zcctx, int zlevel) {
+void st_builder_free(st_builder *b) {
+    ZSTD_freeCCtx(b->zcctx);
+    st_keyset_free(&b->keys);
+    st_keyset_free(&b->idkeys);
+    st_buf_free(&b->a);
+    st_buf_free(&b->idb);
+    st_buf_free(&b->raw);
+    free(b->ids);
+    free(b->ents);
+    memset(b, 0, sizeof *b);
+}
+
+void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, st_builder *bld, int zlevel) {
     /* distinct streams */
-    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
-    if (!ids) abort();
+    if (bld->idscap < n || !bld->ids) {
+        free(bld->ids);
+        bld->idscap = n ? n : 1;
+        bld->ids = malloc(bld->idscap * sizeof *bld->ids);
+        if (!bld->ids) abort();
+    }
+    uint64_t *ids = bld->ids;
     for (size_t i = 0; i < n; i++) ids[i] = e[i].stream_id;
     qsort(ids, n, sizeof *ids, cmp_u64);
     uint32_t ns = 0;
@@ -102,44 +125,44 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
         if (ns == 0 || ids[ns - 1] != ids[i]) ids[ns++] = ids[i];
 
     /* raw columns: A (varints), lines, C (ids not found in their line) */
-    st_buf a = {0}, idb = {0};
-    st_keyset keys = {0}, idkeys = {0};
+    st_buf *a = &bld->a, *idb = &bld->idb, *raw = &bld->raw;
+    a->len = idb->len = raw->len = 0;
+    st_keyset *keys = &bld->keys, *idkeys = &bld->idkeys;
+    st_keyset_clear(keys);
+    st_keyset_clear(idkeys);
     uint64_t line_bytes = 0;
     int64_t prev = n ? e[0].ts : 0;
     for (size_t i = 0; i < n; i++) {
-        st_buf_varint(&a, (uint64_t)(e[i].ts - prev));
+        st_buf_varint(a, (uint64_t)(e[i].ts - prev));
         prev = e[i].ts;
-        st_buf_varint(&a, stream_index(ids, ns, e[i].stream_id));
-        st_buf_varint(&a, e[i].line_len);
+        st_buf_varint(a, stream_index(ids, ns, e[i].stream_id));
+        st_buf_varint(a, e[i].line_len);
         line_bytes += e[i].line_len;
         for (int k = 0; k < 3; k++) {
             if (e[i].id_len[k] == ST_ID_ABSENT) {
-                st_buf_varint(&a, 0);
+                st_buf_varint(a, 0);
                 continue;
             }
-            st_buf_varint(&a, (uint64_t)e[i].id_len[k] + 1);
+            st_buf_varint(a, (uint64_t)e[i].id_len[k] + 1);
             /* ids usually appear verbatim in their line: refer to it */
             const char *at = find_in_line(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]);
             if (at) {
-                st_buf_varint(&a, (uint64_t)(at - e[i].line) + 1);
+                st_buf_varint(a, (uint64_t)(at - e[i].line) + 1);
             } else {
-                st_buf_varint(&a, 0);
-                st_buf_put(&idb, e[i].id[k], e[i].id_len[k]);
+                st_buf_varint(a, 0);
+                st_buf_put(idb, e[i].id[k], e[i].id_len[k]);
             }
-            st_keyset_add(&idkeys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
+            st_keyset_add(idkeys, st_key_hash(kinds[k], e[i].id[k], e[i].id_len[k]));
         }
-        st_index_line_tokens(&keys, e[i].line, e[i].line_len);
+        st_index_line_tokens(keys, e[i].line, e[i].line_len);
     }
-    st_buf raw = {0};
-    st_buf_reserve(&raw, 12 + a.len + line_bytes + idb.len);
-    st_buf_u32(&raw, (uint32_t)a.len);
-    st_buf_u32(&raw, (uint32_t)line_bytes);
-    st_buf_u32(&raw, (uint32_t)idb.len);
-    st_buf_put(&raw, a.p, a.len);
-    for (size_t i = 0; i < n; i++) st_buf_put(&raw, e[i].line, e[i].line_len);
-    st_buf_put(&raw, idb.p, idb.len);
-    st_buf_free(&a);
-    st_buf_free(&idb);
+    st_buf_reserve(raw, 12 + a->len + line_bytes + idb->len);
+    st_buf_u32(raw, (uint32_t)a->len);
+    st_buf_u32(raw, (uint32_t)line_bytes);
+    st_buf_u32(raw, (uint32_t)idb->len);
+    st_buf_put(raw, a->p, a->len);
+    for (size_t i = 0; i < n; i++) st_buf_put(raw, e[i].line, e[i].line_len);
+    st_buf_put(raw, idb->p, idb->len);
 
     /* record: prefix, meta, data */
     size_t start = out->len;
@@ -150,24 +173,20 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *
     st_buf_u64(out, (uint64_t)(n ? e[0].ts : 0));
     st_buf_u64(out, (uint64_t)(n ? e[n - 1].ts : 0));
     st_buf_u32(out, (uint32_t)n);
-    st_buf_u32(out, (uint32_t)raw.len);
+    st_buf_u32(out, (uint32_t)raw->len);
     st_buf_u64(out, line_bytes);
     st_buf_u32(out, ns);
     st_buf_put(out, ids, ns * sizeof *ids);
-    put_bloom(out, &idkeys, ST_ID_BITS_PER_KEY, ST_ID_K);
-    put_bloom(out, &keys, ST_TOK_BITS_PER_KEY, ST_TOK_K);
+    put_bloom(out, idkeys, ST_ID_BITS_PER_KEY, ST_ID_K, false);
+    put_bloom(out, keys, ST_TOK_BITS_PER_KEY, ST_TOK_K, true);
     size_t meta_len = out->len - meta_start;
-    free(keys.v);
-    free(idkeys.v);
-    free(ids);
 
-    size_t bound = ZSTD_compressBound(raw.len);
+    size_t bound = ZSTD_compressBound(raw->len);
     st_buf_reserve(out, bound);
-    size_t z = ZSTD_compressCCtx(zcctx, out->p + out->len, bound, raw.p, raw.len, zlevel);
+    size_t z = ZSTD_compressCCtx(bld->zcctx, out->p + out->len, bound, raw->p, raw->len, zlevel);
     if (ZSTD_isError(z)) abort(); /* only on a bad context or bound: a bug */
     uint8_t *data = out->p + out->len;
     out->len += z;
-    st_buf_free(&raw);
 
     uint8_t *pre = out->p + start;
     st_put32(pre, ST_BLK_MAGIC);

@@ -3,8 +3,9 @@
  * trail_store_filter_tokens in tokens.c, must stay in step with it).
  * Tokenizing is the hottest loop of sealing: the SSE2 scan classifies 64
  * bytes at a time into bitmasks and walks token boundaries with ctz, and
- * each token's key hash (st_key_hash) is computed from 8-byte loads with a
- * CRC32C instruction per word, instead of a byte loop and a call per token. */
+ * each token's key (st_key_unmixed: st_key_hash without its final mix,
+ * which put_bloom applies once per distinct key) is computed from 8-byte
+ * loads with a CRC32C instruction per word, not a byte loop and a call. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@
 #define MIN_TOKEN 3
 
 void st_keyset_clear(st_keyset *k) {
+    if (k->cap > (1u << 17) && k->n < k->cap / 8) { /* one huge block: do not clear its table each time */
+        st_keyset_free(k);
+        return;
+    }
     if (k->v && k->n) memset(k->v, 0, k->cap * sizeof *k->v);
     k->n = 0;
 }
@@ -28,7 +33,7 @@ void st_keyset_free(st_keyset *k) {
 }
 
 void st_keyset_grow(st_keyset *k) {
-    uint32_t cap = k->cap ? k->cap * 2 : 16384;
+    uint32_t cap = k->cap ? k->cap * 2 : 4096;
     uint64_t *v = calloc(cap, sizeof *v);
     if (!v) abort();
     for (uint32_t i = 0; i < k->cap; i++) {
@@ -60,7 +65,7 @@ void st_index_line_tokens_ref(st_keyset *k, const char *s, size_t n) {
         unsigned kind = 0;
         while (p < end && tok_class[*p]) kind |= tok_class[*p++];
         if (p - t >= MIN_TOKEN && (kind & 2) && !(end - p >= 2 && p[0] == '"' && p[1] == ':'))
-            st_keyset_add(k, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, (size_t)(p - t)));
+            st_keyset_add(k, st_key_unmixed(TRAIL_STORE_KEY_TOKEN, t, (size_t)(p - t)));
     }
 }
 
@@ -152,12 +157,12 @@ static inline void classify64(const uint8_t *p, size_t n, uint64_t *tok, uint64_
             c_ = __builtin_ia32_crc32di(c_, w_);                                      \
         }                                                                             \
         uint32_t crc_ = ~(uint32_t)c_;                                                \
-        st_keyset_add((k), st_mix64(((uint64_t)(len) << 32 | crc_) ^                  \
-                                    ((uint64_t)(uint8_t)TRAIL_STORE_KEY_TOKEN << 56))); \
+        st_keyset_add((k), ((uint64_t)(len) << 32 | crc_) ^                           \
+                               ((uint64_t)(uint8_t)TRAIL_STORE_KEY_TOKEN << 56));      \
     } while (0)
 
 #define SOFT_ADD(k, p, n, t, len) \
-    st_keyset_add((k), st_key_hash(TRAIL_STORE_KEY_TOKEN, (p) + (t), (len)))
+    st_keyset_add((k), st_key_unmixed(TRAIL_STORE_KEY_TOKEN, (p) + (t), (len)))
 
 __attribute__((target("sse4.2"))) static void scan_hw(st_keyset *k, const uint8_t *p, size_t n) {
     SCAN_BODY(HW_ADD)

@@ -348,8 +348,8 @@ int st_part_open(trail_store *s, const char *name, bool create, st_partition **o
     }
     if (w) {
         st_dedupe_init(&p->dd, s->cfg.dedupe_window);
-        p->zcctx = ZSTD_createCCtx();
-        if (!p->zcctx) { r = -ENOMEM; goto fail; }
+        p->bld.zcctx = ZSTD_createCCtx();
+        if (!p->bld.zcctx) { r = -ENOMEM; goto fail; }
     }
     /* segments before streams: a reader must know every stream a block it
      * sees refers to, and streams are written before the blocks using them */
@@ -407,7 +407,8 @@ void st_part_free(st_partition *p) {
     st_buf_free(&p->hdata);
     st_buf_free(&p->scratch);
     if (p->dd.gen[0]) st_dedupe_free(&p->dd);
-    ZSTD_freeCCtx(p->zcctx);
+    st_builder_free(&p->bld);
+    st_buf_free(&p->sealed);
     pthread_mutex_destroy(&p->mu);
     pthread_rwlock_destroy(&p->rw);
     free(p->name);

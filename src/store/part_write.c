@@ -106,6 +106,44 @@ static int entry_stream(st_partition *p, const trail_store_entry *e, uint64_t *i
     return r;
 }
 
+/* Within one append call the caller's label strings cannot change, so an
+ * entry whose label name and value pointers equal an earlier entry's has
+ * that entry's stream: a small cache by those pointers skips sorting and
+ * hashing the labels again (callers typically reuse the same strings). */
+#define STREAM_CACHE 64
+typedef struct stream_cache {
+    const trail_store_entry *e[STREAM_CACHE];
+    uint64_t id[STREAM_CACHE];
+} stream_cache;
+
+static uint32_t labels_slot(const trail_store_entry *e) {
+    uint64_t h = e->nlabels;
+    for (uint32_t i = 0; i < e->nlabels; i++)
+        h = (h ^ (uintptr_t)e->labels[i].name ^ ((uint64_t)(uintptr_t)e->labels[i].value << 1)) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h >> 58) & (STREAM_CACHE - 1);
+}
+
+static bool same_label_ptrs(const trail_store_entry *a, const trail_store_entry *b) {
+    if (a->nlabels != b->nlabels) return false;
+    for (uint32_t i = 0; i < a->nlabels; i++)
+        if (a->labels[i].name != b->labels[i].name || a->labels[i].value != b->labels[i].value) return false;
+    return true;
+}
+
+static int entry_stream_cached(st_partition *p, stream_cache *c, const trail_store_entry *e, uint64_t *id) {
+    uint32_t slot = labels_slot(e);
+    if (c->e[slot] && same_label_ptrs(c->e[slot], e)) {
+        *id = c->id[slot];
+        return 0;
+    }
+    int r = entry_stream(p, e, id);
+    if (!r) {
+        c->e[slot] = e;
+        c->id[slot] = *id;
+    }
+    return r;
+}
+
 static void wal_encode(st_buf *b, const st_ent *e) {
     size_t start = b->len;
     st_buf_u32(b, 0);
@@ -156,9 +194,11 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     int r = 0;
     /* pass 1: streams and fingerprints, prefetching the dedupe slots (the
      * tables are megabytes: a cache miss each otherwise) */
+    stream_cache sc;
+    memset(sc.e, 0, sizeof sc.e);
     for (size_t i = 0; i < n && !r; i++) {
         st_ent *e = &ents[i];
-        r = entry_stream(p, in[i], &e->stream_id);
+        r = entry_stream_cached(p, &sc, in[i], &e->stream_id);
         e->ts = in[i]->ts_ns;
         e->line = in[i]->line ? in[i]->line : "";
         e->line_len = in[i]->line_len;
@@ -258,8 +298,16 @@ int st_part_seal(st_partition *p) {
     if (!p->nhead) return 0;
     trail_store *s = p->store;
     /* entries sorted, cut into blocks of ~block_bytes */
-    st_ent *e = malloc(p->nhead * sizeof *e);
-    if (!e) return -ENOMEM;
+    if (p->bld.entcap < p->nhead) {
+        free(p->bld.ents);
+        p->bld.entcap = p->nhead + p->nhead / 4;
+        p->bld.ents = malloc(p->bld.entcap * sizeof *p->bld.ents);
+        if (!p->bld.ents) {
+            p->bld.entcap = 0;
+            return -ENOMEM;
+        }
+    }
+    st_ent *e = p->bld.ents;
     for (size_t i = 0; i < p->nhead; i++) {
         const st_hent *h = &p->head[i];
         const char *d = (const char *)p->hdata.p + h->off;
@@ -276,12 +324,10 @@ int st_part_seal(st_partition *p) {
     }
     qsort(e, p->nhead, sizeof *e, cmp_ent);
     int r = roll_segment(p);
-    if (r) {
-        free(e);
-        return r;
-    }
+    if (r) return r;
     st_segment *seg = active_segment(p);
-    st_buf out = {0};
+    st_buf out = p->sealed;
+    out.len = 0;
     size_t *offs = malloc((p->nhead + 1) * sizeof *offs);
     if (!offs) abort();
     uint32_t nb = 0;
@@ -292,11 +338,10 @@ int st_part_seal(st_partition *p) {
             j++;
         }
         offs[nb] = out.len;
-        st_block_build(&out, p->next_seq + nb, e + i, j - i, p->zcctx, s->cfg.zstd_level);
+        st_block_build(&out, p->next_seq + nb, e + i, j - i, &p->bld, s->cfg.zstd_level);
         nb++;
         i = j;
     }
-    free(e);
     /* streams before blocks: no durable block may name an unknown stream */
     if (s->dofsync && p->streams_dirty) {
         if (fsync(p->streams_fd) < 0) r = -errno;
@@ -306,7 +351,7 @@ int st_part_seal(st_partition *p) {
     if (!r && s->dofsync && fdatasync(seg->fd) < 0) r = -errno;
     if (r) {
         if (ftruncate(seg->fd, (off_t)seg->size) < 0) { /* next seal overwrites */ }
-        st_buf_free(&out);
+        p->sealed = out;
         free(offs);
         return r;
     }
@@ -323,7 +368,8 @@ int st_part_seal(st_partition *p) {
     p->hdata.len = 0;
     pthread_rwlock_unlock(&p->rw);
     p->next_seq += nb;
-    st_buf_free(&out);
+    p->sealed = out; /* kept for the next seal, unless one seal made it huge */
+    if (out.cap > 4 * (size_t)s->cfg.head_bytes + (1u << 20)) st_buf_free(&p->sealed);
     free(offs);
     free(blk);
     if (p->hdata.cap > 2 * (size_t)s->cfg.head_bytes + (1u << 20)) st_buf_free(&p->hdata);

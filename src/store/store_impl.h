@@ -67,6 +67,35 @@ void st_streams_encode(st_buf *out, const st_stream *s);
  * returns the length of the valid prefix. */
 size_t st_streams_parse(st_stream_table *t, const char *category, const uint8_t *buf, size_t n);
 
+/* ------------------------------------------------------------ keys */
+
+/* The distinct bloom keys of a block being built: open addressing, 0 is an
+ * empty slot (a key hash of 0 is stored as 1, as st_bloom_has reads it). */
+typedef struct st_keyset {
+    uint64_t *v;
+    uint32_t n, cap;
+} st_keyset;
+
+void st_keyset_grow(st_keyset *k);
+void st_keyset_clear(st_keyset *k);
+void st_keyset_free(st_keyset *k);
+static inline void st_keyset_add(st_keyset *k, uint64_t h) {
+    if (!h) h = 1;
+    if ((k->n + 1) * 2 > k->cap) st_keyset_grow(k);
+    uint32_t mask = k->cap - 1, j = (uint32_t)h & mask;
+    while (k->v[j]) {
+        if (k->v[j] == h) return;
+        j = (j + 1) & mask;
+    }
+    k->v[j] = h;
+    k->n++;
+}
+/* Adds the key of every token of a line (the token rule in store.h), as
+ * st_key_unmixed values. */
+void st_index_line_tokens(st_keyset *k, const char *s, size_t n);
+/* The same, byte by byte: the reference the fast scan is tested against. */
+void st_index_line_tokens_ref(st_keyset *k, const char *s, size_t n);
+
 /* ------------------------------------------------------------ blocks */
 
 typedef struct st_block {
@@ -95,9 +124,21 @@ typedef struct st_ent {
 
 int st_ent_cmp(const st_ent *a, const st_ent *b);  /* (ts, stream, line) */
 
+/* What building blocks needs, kept by the sealer between blocks and seals
+ * so that sealing does not allocate (and page-fault) megabytes each time. */
+typedef struct st_builder {
+    void *zcctx;              /* ZSTD_CCtx */
+    st_keyset keys, idkeys;
+    st_buf a, idb, raw;
+    uint64_t *ids;
+    size_t idscap;
+    struct st_ent *ents;      /* the head's entries, sorted, during a seal */
+    size_t entcap;
+} st_builder;
+void st_builder_free(st_builder *b);
 /* Builds one block record (prefix + meta + zstd data) from entries sorted
  * by st_ent_cmp, appending it to out. */
-void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, void *zcctx, int zlevel);
+void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, st_builder *bld, int zlevel);
 /* Parses a block prefix + meta at p (len bytes available, at least the
  * prefix and meta). Returns a malloc'd block or NULL when invalid. off is
  * stored in it. */
@@ -108,34 +149,6 @@ bool st_bloom_has(const st_block *b, int which, uint64_t key_hash);
 /* Decompresses and decodes a block's data (data_len bytes at data) into
  * entries pointing into *raw (malloc'd, caller frees). Returns count or -errno. */
 int st_block_decode(const st_block *b, const uint8_t *data, uint8_t **raw, st_ent **ents);
-
-/* ------------------------------------------------------------ keys */
-
-/* The distinct bloom keys of a block being built: open addressing, 0 is an
- * empty slot (a key hash of 0 is stored as 1, as st_bloom_has reads it). */
-typedef struct st_keyset {
-    uint64_t *v;
-    uint32_t n, cap;
-} st_keyset;
-
-void st_keyset_grow(st_keyset *k);
-void st_keyset_clear(st_keyset *k);
-void st_keyset_free(st_keyset *k);
-static inline void st_keyset_add(st_keyset *k, uint64_t h) {
-    if (!h) h = 1;
-    if ((k->n + 1) * 2 > k->cap) st_keyset_grow(k);
-    uint32_t mask = k->cap - 1, j = (uint32_t)h & mask;
-    while (k->v[j]) {
-        if (k->v[j] == h) return;
-        j = (j + 1) & mask;
-    }
-    k->v[j] = h;
-    k->n++;
-}
-/* Adds the key of every token of a line (the token rule in store.h). */
-void st_index_line_tokens(st_keyset *k, const char *s, size_t n);
-/* The same, byte by byte: the reference the fast scan is tested against. */
-void st_index_line_tokens_ref(st_keyset *k, const char *s, size_t n);
 
 /* ------------------------------------------------------------ tokens */
 
@@ -225,7 +238,8 @@ typedef struct st_partition {
     int64_t head_since;       /* monotonic ns of the oldest unsealed entry */
     st_dedupe dd;
     st_buf scratch;
-    void *zcctx;              /* ZSTD_CCtx of the sealer */
+    st_builder bld;           /* the sealer's (writers only) */
+    st_buf sealed;            /* the blocks of one seal, before they are written */
     uint64_t view_cutoff;     /* blocks with seq >= this are not shown: a read-only
                                * handle shows them from the WAL instead (UINT64_MAX
                                * for the writer) */

@@ -76,6 +76,13 @@ static inline uint64_t st_key_hash(char kind, const void *v, size_t n) {
     uint32_t c = st_crc32c_words(0x7472616cu ^ (uint8_t)kind, v, n);
     return st_mix64(((uint64_t)n << 32 | c) ^ ((uint64_t)(uint8_t)kind << 56));
 }
+/* st_key_hash before its final mix (a bijection): the token keyset of a
+ * block holds these (never 0: tokens are >= 3 bytes), and only the distinct
+ * ones are mixed, when the bloom is written. */
+static inline uint64_t st_key_unmixed(char kind, const void *v, size_t n) {
+    uint32_t c = st_crc32c_words(0x7472616cu ^ (uint8_t)kind, v, n);
+    return ((uint64_t)n << 32 | c) ^ ((uint64_t)(uint8_t)kind << 56);
+}
 
 /* File helpers: 0 or -errno. */
 int st_write_all(int fd, const void *p, size_t n);

@@ -92,7 +92,7 @@ typedef struct probe {
 static void probe_tok(void *ctx, const char *t, size_t n) {
     probe *p = ctx;
     p->seen++;
-    if (!has_key(p->k, st_key_hash(TRAIL_STORE_KEY_TOKEN, t, n))) p->missing++;
+    if (!has_key(p->k, st_key_unmixed(TRAIL_STORE_KEY_TOKEN, t, n))) p->missing++;
 }
 
 TEST(filter_tokens_of_a_substring_are_in_the_line) {
