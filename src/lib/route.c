@@ -33,12 +33,20 @@ static void touch(trail__route_scratch *s, trail_handler *h) {
 void trail__route(trail_logger *lg, const trail_entry *e, trail__route_scratch *s) {
     trail__stats_count_entry(e->level);
     if (e->flags & TRAIL_ENTRY_TRUNCATED) trail__stats_count_truncated();
-    trail_entry cur = *e;
+    /* Copied only once a logger filter may change it. */
+    trail_entry copy;
+    const trail_entry *cur = e;
     for (trail_logger *l = lg->base; l; l = l->parent) {
-        if (l->filters && !trail__filters_run(l->filters, &cur)) return;
+        if (l->filters) {
+            if (cur != &copy) {
+                copy = *e;
+                cur = &copy;
+            }
+            if (!trail__filters_run(l->filters, &copy)) return;
+        }
         for (size_t i = 0; i < l->nhandlers; i++) {
             trail_handler *h = l->handlers[i];
-            int rc = trail__handler_dispatch(h, &cur, &s->buf);
+            int rc = trail__handler_dispatch(h, cur, &s->buf);
             if (rc != 0) touch(s, h);
         }
         if (!l->propagate) break;
