@@ -126,31 +126,32 @@ static inline unsigned special_mask(__m128i v) {
     return (unsigned)_mm_movemask_epi8(bad);
 }
 
-/* A 16-byte load at p that does not cross into the next page cannot fault,
- * even past the end of the string (the extra bytes are masked off). Not
- * under AddressSanitizer, which would report the harmless over-read. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TRAIL_NO_OVERREAD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define TRAIL_NO_OVERREAD 1
-#endif
-#endif
-
+/* The last 1..15 bytes of a string as a 16-byte block, zero-filled, without
+ * reading past the end (the bytes after a string in a ring may be another
+ * thread's record being written) and without a memcpy call: two
+ * overlapping 8-, 4- or 1-byte loads. */
 static inline __m128i load_tail(const unsigned char *p, size_t avail) {
-#if !defined(TRAIL_NO_OVERREAD)
-    if (TRAIL_LIKELY(((uintptr_t)p & 4095) <= 4096 - 16)) return _mm_loadu_si128((const __m128i *)(const void *)p);
-#endif
-    unsigned char tmp[16] = {0};
-    memcpy(tmp, p, avail);
-    return _mm_loadu_si128((const __m128i *)(const void *)tmp);
+    uint64_t lo, hi = 0;
+    if (avail >= 8) {
+        uint64_t b;
+        memcpy(&lo, p, 8);
+        memcpy(&b, p + avail - 8, 8);
+        if (avail > 8) hi = b >> (8 * (16 - avail)); /* bytes 8..avail-1 */
+    } else if (avail >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + avail - 4, 4);
+        lo = (uint64_t)a | (uint64_t)b << (8 * (avail - 4)); /* overlap: equal bytes */
+    } else {
+        lo = (uint64_t)p[0] | (uint64_t)p[avail / 2] << (8 * (avail / 2)) | (uint64_t)p[avail - 1] << (8 * (avail - 1));
+    }
+    return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 
 /* Each step stores a whole 16-byte block to the output (the slack makes it
  * safe) and advances past its plain prefix, so plain runs cost no memcpy
- * call. The last partial block is loaded whole when that stays inside the
- * page (short strings, the common case, cost one load), else through a
- * zeroed 16-byte copy; bytes past the end are masked off either way. */
+ * call. The last partial block is assembled by load_tail; bytes past the
+ * end are masked off. */
 static char *escape_chunk(char *o, const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
