@@ -1,13 +1,13 @@
-/* agent_log.h — traild's own diagnostics. One tiny seam so that traild can
- * later log through libtrail (issue 3) without touching every call site.
- * Today: one line per message on stderr, "traild: <level>: <text>". */
+/* agent_log.h — traild's own diagnostics, logged through libtrail (logger
+ * "traild", console format on stderr; TRAILD_LOG_FORMAT=json for JSON
+ * Lines). The call sites only see this seam. */
 #ifndef TRAILD_AGENT_LOG_H
 #define TRAILD_AGENT_LOG_H
 
 enum { TA_LOG_DEBUG, TA_LOG_INFO, TA_LOG_WARN, TA_LOG_ERROR };
 
 void ta_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Messages below this level are skipped (default TA_LOG_INFO; TRAILD_DEBUG=1 env → DEBUG). */
+/* Messages below this level are skipped (default TA_LOG_INFO; TRAILD_DEBUG=1 env → DEBUG, whatever is set). */
 void ta_log_set_level(int level);
 
 #define ta_debug(...) ta_log(TA_LOG_DEBUG, __VA_ARGS__)
