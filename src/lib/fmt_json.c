@@ -42,7 +42,7 @@ typedef struct json_formatter {
      * a renamed level or a new logger at a reused address re-renders). */
     int lvl;
     const char *lvl_src;
-    trail_buf lvl_raw, lvl_frag;    /* name as given; info","message":" */
+    trail_buf lvl_raw, lvl_frag;    /* name as given; ","service":..,"level":"info","message":" */
     trail_buf logger_raw, logger_frag; /* name as given; ,"logger":"name" */
 } json_formatter;
 
@@ -82,7 +82,8 @@ static int same_text(const trail_buf *raw, const char *s, size_t n) {
     return raw->len == n && raw->data && memcmp(raw->data, s, n) == 0;
 }
 
-/* lvl_frag: the escaped level name and the text up to the message. */
+/* lvl_frag: from the quote closing the timestamp up to the message (the
+ * service fragment, the escaped level name); rebuilt when either changes. */
 static int level_frag(json_formatter *f, int level) {
     const char *lvl = trail_level_name(level);
     size_t n = strlen(lvl);
@@ -90,6 +91,8 @@ static int level_frag(json_formatter *f, int level) {
     f->lvl_raw.len = f->lvl_frag.len = 0;
     f->lvl_src = NULL;
     int rc = trail__put(&f->lvl_raw, lvl, n);
+    rc |= trail__putc(&f->lvl_frag, '"');
+    rc |= trail__put(&f->lvl_frag, f->service_frag.data, f->service_frag.len);
     rc |= trail__json_escape(&f->lvl_frag, lvl, n);
     rc |= trail__put_lit(&f->lvl_frag, "\",\"message\":\"");
     if (rc) return -ENOMEM;
@@ -117,13 +120,13 @@ static int logger_frag(json_formatter *f, const char *name) {
 
 static int json_format(trail_formatter *base, const trail_entry *e, trail_buf *out) {
     json_formatter *f = (json_formatter *)base;
-    if (TRAIL_UNLIKELY(!f->have_static || f->gen != trail__resource_generation()))
+    if (TRAIL_UNLIKELY(!f->have_static || f->gen != trail__resource_generation())) {
+        f->lvl_src = NULL; /* lvl_frag holds the service fragment */
         if (render_static(f)) return -ENOMEM;
+    }
     size_t mark = out->len;
     int rc = trail__put_lit(out, "{\"timestamp\":\"");
     rc |= trail__put_rfc3339(out, &f->tc, e->ts_ns);
-    rc |= trail__putc(out, '"');
-    rc |= trail__put(out, f->service_frag.data, f->service_frag.len);
     if (level_frag(f, e->level)) rc = -ENOMEM;
     else rc |= trail__put(out, f->lvl_frag.data, f->lvl_frag.len);
     rc |= trail__json_escape(out, e->msg, e->msg ? e->msg_len : 0);

@@ -258,7 +258,7 @@ int trail__put_rfc3339(trail_buf *b, trail__time_cache *c, int64_t ns) {
         c->sec = sec;
         c->valid = 1;
     }
-    if (trail_buf_reserve(b, 24)) return -ENOMEM;
+    if (b->cap - b->len < 24 && trail_buf_reserve(b, 24)) return -ENOMEM;
     char *o = b->data + b->len;
     memcpy(o, c->text, 19);
     o[19] = '.';

@@ -177,8 +177,9 @@ int trail__json_put_value(trail_buf *b, const trail_field *f, trail__time_cache 
     char tmp[160];
     size_t n;
     switch (f->type) {
-    case TRAIL_T_STR:
-        return trail__json_put_str(b, f->v.s, trail__field_len(f));
+    case TRAIL_T_STR: /* the common value: straight to the escape */
+        if (TRAIL_UNLIKELY(!f->v.s)) return trail__put_lit(b, "null");
+        return trail__json_escape_quoted(b, f->v.s, f->len == TRAIL_LEN_CSTR ? strlen(f->v.s) : f->len);
     case TRAIL_T_I64:
     case TRAIL_T_DURATION:
         return trail__put_i64(b, f->v.i);
