@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "store_impl.h"
 
@@ -68,17 +71,27 @@ static const char kinds[3] = {TRAIL_STORE_KEY_REQUEST_ID, TRAIL_STORE_KEY_USER_I
 
 /* ------------------------------------------------------------ build */
 
-/* Where an id occurs in its line (memchr on its first two bytes beats
- * memmem's set-up for short needles in short lines). */
+/* Where an id occurs in its line. SSE2: 16 candidate positions at a time
+ * whose first and last bytes both match, then a memcmp (memchr on the first
+ * byte alone stops at every hex digit of a JSON line's ids and times). */
 static const char *find_in_line(const char *h, size_t hn, const char *nd, size_t nn) {
     if (nn == 0 || nn > hn) return NULL;
-    const char *p = h, *last = h + hn - nn;
-    while (p <= last) {
-        p = memchr(p, nd[0], (size_t)(last - p) + 1);
-        if (!p) return NULL;
-        if (p[nn - 1] == nd[nn - 1] && memcmp(p, nd, nn) == 0) return p;
-        p++;
+    size_t last = hn - nn, i = 0;
+#if defined(__x86_64__) && defined(__SSE2__)
+    const __m128i f = _mm_set1_epi8(nd[0]), l = _mm_set1_epi8(nd[nn - 1]);
+    for (; i + 15 <= last; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+        __m128i z = _mm_loadu_si128((const __m128i *)(const void *)(h + i + nn - 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(z, l)));
+        while (m) {
+            size_t at = i + (unsigned)__builtin_ctz(m);
+            if (memcmp(h + at, nd, nn) == 0) return h + at;
+            m &= m - 1;
+        }
     }
+#endif
+    for (; i <= last; i++)
+        if (h[i] == nd[0] && memcmp(h + i, nd, nn) == 0) return h + i;
     return NULL;
 }
 
@@ -106,6 +119,8 @@ void st_builder_free(st_builder *b) {
     st_buf_free(&b->raw);
     free(b->ids);
     free(b->ents);
+    free(b->ents2);
+    free(b->skeys);
     memset(b, 0, sizeof *b);
 }
 
@@ -118,11 +133,24 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, st_bui
         if (!bld->ids) abort();
     }
     uint64_t *ids = bld->ids;
-    for (size_t i = 0; i < n; i++) ids[i] = e[i].stream_id;
-    qsort(ids, n, sizeof *ids, cmp_u64);
     uint32_t ns = 0;
-    for (size_t i = 0; i < n; i++)
-        if (ns == 0 || ids[ns - 1] != ids[i]) ids[ns++] = ids[i];
+    /* a block has few streams: insert each new one in order (binary search);
+     * with many, sort them all */
+    for (size_t i = 0; i < n && ns <= 64; i++) {
+        uint64_t id = e[i].stream_id;
+        uint32_t at = stream_index(ids, ns, id);
+        if (at < ns && ids[at] == id) continue;
+        memmove(ids + at + 1, ids + at, (ns - at) * sizeof *ids);
+        ids[at] = id;
+        ns++;
+    }
+    if (ns > 64) {
+        for (size_t i = 0; i < n; i++) ids[i] = e[i].stream_id;
+        qsort(ids, n, sizeof *ids, cmp_u64);
+        ns = 0;
+        for (size_t i = 0; i < n; i++)
+            if (ns == 0 || ids[ns - 1] != ids[i]) ids[ns++] = ids[i];
+    }
 
     /* raw columns: A (varints), lines, C (ids not found in their line) */
     st_buf *a = &bld->a, *idb = &bld->idb, *raw = &bld->raw;
@@ -131,6 +159,7 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, st_bui
     st_keyset_clear(keys);
     st_keyset_clear(idkeys);
     uint64_t line_bytes = 0;
+    uint32_t hint[3] = {0, 0, 0};
     int64_t prev = n ? e[0].ts : 0;
     for (size_t i = 0; i < n; i++) {
         st_buf_varint(a, (uint64_t)(e[i].ts - prev));
@@ -145,7 +174,16 @@ void st_block_build(st_buf *out, uint64_t seq, const st_ent *e, size_t n, st_bui
             }
             st_buf_varint(a, (uint64_t)e[i].id_len[k] + 1);
             /* ids usually appear verbatim in their line: refer to it */
-            const char *at = find_in_line(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]);
+            /* lines of one producer keep their fields in one order: look
+             * where the previous entry had this id first (any occurrence
+             * will do for the reader) */
+            const char *at = NULL;
+            if ((size_t)hint[k] + e[i].id_len[k] <= e[i].line_len && e[i].id_len[k] &&
+                memcmp(e[i].line + hint[k], e[i].id[k], e[i].id_len[k]) == 0)
+                at = e[i].line + hint[k];
+            else
+                at = find_in_line(e[i].line, e[i].line_len, e[i].id[k], e[i].id_len[k]);
+            if (at) hint[k] = (uint32_t)(at - e[i].line);
             if (at) {
                 st_buf_varint(a, (uint64_t)(at - e[i].line) + 1);
             } else {

@@ -6,8 +6,34 @@
 
 #include "store_impl.h"
 
+/* Four independent lanes of st_hash64's round, 32 bytes a step, so their
+ * multiplies overlap instead of forming one chain; the rest of the line
+ * goes through st_hash64 seeded with the lanes. Fingerprints live only in
+ * memory (recomputed from the data when a store opens): free to change. */
+static inline uint64_t fp_round(uint64_t h, uint64_t w) {
+    const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
+    w *= k2;
+    w = (w << 31) | (w >> 33);
+    h ^= w * k1;
+    return ((h << 27) | (h >> 37)) * 5 + 0x52dce729;
+}
+
 uint64_t st_fingerprint(uint64_t stream_id, int64_t ts, const char *line, size_t n) {
-    uint64_t h = st_hash64(line, n, stream_id ^ st_mix64((uint64_t)ts));
+    const uint8_t *p = (const uint8_t *)line;
+    uint64_t seed = stream_id ^ st_mix64((uint64_t)ts ^ n);
+    uint64_t h0 = seed, h1 = seed ^ 0x165667b19e3779f9ULL, h2 = seed + 0x27d4eb2f165667c5ULL,
+             h3 = seed - 0x9e3779b97f4a7c15ULL;
+    for (; n >= 32; p += 32, n -= 32) {
+        h0 = fp_round(h0, st_get64(p));
+        h1 = fp_round(h1, st_get64(p + 8));
+        h2 = fp_round(h2, st_get64(p + 16));
+        h3 = fp_round(h3, st_get64(p + 24));
+    }
+    uint64_t lanes = h0;
+    lanes = (lanes ^ st_mix64(h1)) * 0x9e3779b97f4a7c15ULL;
+    lanes = (lanes ^ st_mix64(h2)) * 0x9e3779b97f4a7c15ULL;
+    lanes ^= st_mix64(h3);
+    uint64_t h = st_hash64(p, n, lanes);
     return h ? h : 1; /* 0 marks an empty slot */
 }
 

@@ -106,34 +106,44 @@ static inline void classify64(const uint8_t *p, size_t n, uint64_t *tok, uint64_
             ADD_HASH(k, p, n, t, len_);                                                    \
     } while (0)
 
+/* Token starts and ends of a window come from the token-byte mask and its
+ * shift (ends: the first non-token byte after a run); they are walked by
+ * clearing the lowest bit, so tokens do not depend on each other and their
+ * hashing overlaps. A token running off a window stays open. */
 #define SCAN_BODY(ADD_HASH)                                                  \
     size_t t = 0;                                                            \
     bool open = false, alpha = false;                                        \
     for (size_t base = 0; base < n; base += 64) {                            \
         uint64_t tm, dm;                                                     \
         classify64(p + base, n - base, &tm, &dm);                            \
-        uint64_t am = tm & ~dm, from = ~0ULL;                                \
-        for (;;) {                                                           \
-            if (!open) {                                                     \
-                uint64_t x = tm & from;                                      \
-                if (!x) break;                                               \
-                unsigned b = (unsigned)__builtin_ctzll(x);                   \
-                t = base + b;                                                \
-                open = true;                                                 \
-                alpha = false;                                               \
-                from = ~0ULL << b;                                           \
+        uint64_t am = tm & ~dm, sh = (tm << 1) | (uint64_t)open;             \
+        uint64_t S = tm & ~sh, E = ~tm & sh;                                 \
+        if (open) {                                                          \
+            if (!E) { /* the whole window continues the token */             \
+                alpha |= am != 0;                                            \
+                continue;                                                    \
             }                                                                \
-            uint64_t y = ~tm & from;                                         \
-            if (!y) { /* runs on into the next 64 bytes */                   \
-                alpha |= (am & from) != 0;                                   \
-                break;                                                       \
-            }                                                                \
-            unsigned eb = (unsigned)__builtin_ctzll(y);                      \
-            alpha |= (am & from & ((1ULL << eb) - 1)) != 0;                  \
+            unsigned eb = (unsigned)__builtin_ctzll(E);                      \
+            E &= E - 1;                                                      \
+            alpha |= (am & ((1ULL << eb) - 1)) != 0;                         \
             size_t e = base + eb;                                            \
             EMIT(ADD_HASH);                                                  \
             open = false;                                                    \
-            from = ~0ULL << eb;                                              \
+        }                                                                    \
+        while (S) {                                                          \
+            unsigned sb = (unsigned)__builtin_ctzll(S);                      \
+            S &= S - 1;                                                      \
+            t = base + sb;                                                   \
+            if (!E) { /* runs on into the next window */                     \
+                open = true;                                                 \
+                alpha = (am >> sb) != 0;                                     \
+                break;                                                       \
+            }                                                                \
+            unsigned eb = (unsigned)__builtin_ctzll(E);                      \
+            E &= E - 1;                                                      \
+            alpha = ((am & ((1ULL << eb) - 1)) >> sb) != 0;                  \
+            size_t e = base + eb;                                            \
+            EMIT(ADD_HASH);                                                  \
         }                                                                    \
     }                                                                        \
     if (open) {                                                              \

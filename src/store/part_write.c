@@ -268,8 +268,6 @@ int st_part_sync(st_partition *p) {
 
 /* ------------------------------------------------------------ seal */
 
-static int cmp_ent(const void *a, const void *b) { return st_ent_cmp(a, b); }
-
 static st_segment *active_segment(st_partition *p) {
     return p->nsegs && !p->segs[p->nsegs - 1]->closed ? p->segs[p->nsegs - 1] : NULL;
 }
@@ -322,7 +320,7 @@ int st_part_seal(st_partition *p) {
             if (h->id_len[k] != ST_ID_ABSENT) d += h->id_len[k];
         }
     }
-    qsort(e, p->nhead, sizeof *e, cmp_ent);
+    e = st_sort_entries(&p->bld, e, p->nhead);
     int r = roll_segment(p);
     if (r) return r;
     st_segment *seg = active_segment(p);

@@ -134,7 +134,14 @@ typedef struct st_builder {
     size_t idscap;
     struct st_ent *ents;      /* the head's entries, sorted, during a seal */
     size_t entcap;
+    struct st_ent *ents2;     /* st_sort_entries' other buffer */
+    size_t ents2cap;
+    struct skey *skeys;
+    size_t skeycap;
 } st_builder;
+/* Sorts n entries (in b->ents) by st_ent_cmp; returns the sorted array,
+ * b->ents afterwards (it may swap buffers with b->ents2). */
+st_ent *st_sort_entries(st_builder *b, st_ent *e, size_t n);
 void st_builder_free(st_builder *b);
 /* Builds one block record (prefix + meta + zstd data) from entries sorted
  * by st_ent_cmp, appending it to out. */
