@@ -2,7 +2,9 @@
  * and/or time, with retention and background compression (rotate.c,
  * compress.c).
  *
- * Lines are buffered and written with one write() per batch (flush). When
+ * Lines are buffered and written with one write() per batch (flush); after
+ * a batch of 256 KiB or more the kernel is asked to start writing it back
+ * (sync_file_range, no waiting). When
  * writes fail (disk full, EIO) the handler keeps up to PENDING_MAX unwritten
  * bytes and retries at every batch; newer lines beyond that are dropped and
  * counted. The first failure is reported once on stderr; recovery clears the
@@ -141,6 +143,13 @@ static int flush_pending(file_handler *fh) {
         off += (size_t)n;
     }
     lock(fh->fd, LOCK_UN);
+#if defined(SYNC_FILE_RANGE_WRITE)
+    /* A big batch: start writing it back now, without waiting (as RocksDB's
+     * bytes_per_sync does), so dirty pages do not pile up into a long
+     * stall in a later write() or in the caller's fsync. A hint only: its
+     * errors show up in the writes and syncs that follow. */
+    if (off >= PENDING_FLUSH_AT) (void)sync_file_range(fh->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
     fh->size += off;
     trail__stat_add(TRAIL__STAT_BYTES, off);
     memmove(p->data, p->data + off, p->len - off);
