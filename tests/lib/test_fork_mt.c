@@ -40,7 +40,24 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 TEST(fork_while_logging) {
+#ifdef UNDER_ASAN
+    /* GCC 12's ASan allocator is not fork-safe: a worker inside malloc at the
+     * fork leaves its lock held in the child, whose first allocation then
+     * blocks forever (seen: the child's backend thread stuck in the ASan
+     * allocator). glibc's malloc is fork-safe; this case runs under TSan
+     * (make test-tsan) and in plain builds. */
+    printf("skip: fork of a multi-threaded process under ASan\n");
+    return;
+#endif
     char path[512];
     snprintf(path, sizeof path, "%s/fork.log", test_tmpdir());
     out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
