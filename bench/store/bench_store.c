@@ -128,10 +128,12 @@ typedef struct result {
     uint64_t entries, raw, disk;
 } result;
 
-static int zlevel; /* --level: zstd level (0 = the store's default, 3) */
+static int zlevel; /* --level: zstd level (0 = the store's default) */
+static uint32_t block_kib, head_kib; /* --block-kib, --head-kib (0 = the store's defaults) */
 
 static int ingest(const char *dir, uint64_t n, bool nginx, unsigned flags, result *res) {
-    trail_store_config c = {.dir = dir, .flags = flags, .zstd_level = zlevel};
+    trail_store_config c = {.dir = dir, .flags = flags, .zstd_level = zlevel, .block_bytes = block_kib << 10,
+                            .head_bytes = head_kib << 10};
     trail_store *s;
     char err[256];
     if (trail_store_open(&c, &s, err, sizeof err)) {
@@ -319,8 +321,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--ingest-only")) ingest_only = true; /* app ingest only (profiling) */
         else if (!strcmp(argv[i], "--level") && i + 1 < argc) zlevel = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--block-kib") && i + 1 < argc) block_kib = (uint32_t)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--head-kib") && i + 1 < argc) head_kib = (uint32_t)atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json] [--level Z] [--ingest-only]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--entries N] [--dir D] [--keep] [--reuse] [--json] [--level Z] [--block-kib K] [--head-kib K] [--ingest-only]\n", argv[0]);
             return 2;
         }
     }

@@ -100,14 +100,18 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* Lower bound of id in the sorted ids: branch-free halving (conditional
+ * moves), as entries of many streams interleave unpredictably. */
 static uint32_t stream_index(const uint64_t *ids, uint32_t n, uint64_t id) {
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (ids[mid] < id) lo = mid + 1;
-        else hi = mid;
+    if (n == 0) return 0;
+    const uint64_t *b = ids;
+    uint32_t len = n;
+    while (len > 1) {
+        uint32_t half = len / 2;
+        b = b[half - 1] < id ? b + half : b;
+        len -= half;
     }
-    return lo;
+    return (uint32_t)(b - ids) + (*b < id);
 }
 
 void st_builder_free(st_builder *b) {

@@ -11,7 +11,8 @@
 
 /* ------------------------------------------------------------ head */
 
-static void head_put(st_partition *p, const st_ent *e) {
+/* s: the entry's stream when the caller has it (else looked up). */
+static void head_put(st_partition *p, const st_ent *e, st_stream *s) {
     if (p->nhead == p->headcap) {
         p->headcap = p->headcap ? p->headcap * 2 : 4096;
         p->head = realloc(p->head, p->headcap * sizeof *p->head);
@@ -27,7 +28,7 @@ static void head_put(st_partition *p, const st_ent *e) {
         h->id_len[k] = e->id_len[k];
         if (e->id_len[k] != ST_ID_ABSENT) st_buf_put(&p->hdata, e->id[k], e->id_len[k]);
     }
-    st_stream *s = st_streams_find(&p->streams, e->stream_id);
+    if (!s) s = st_streams_find(&p->streams, e->stream_id);
     if (s) {
         if (e->ts < s->pub.min_ts) s->pub.min_ts = e->ts;
         if (e->ts > s->pub.max_ts) s->pub.max_ts = e->ts;
@@ -37,7 +38,7 @@ static void head_put(st_partition *p, const st_ent *e) {
 void st_part_head_add(st_partition *p, const st_ent *e, uint64_t fp) {
     pthread_rwlock_wrlock(&p->rw);
     if (!p->nhead) p->head_since = st_mono_ns();
-    head_put(p, e);
+    head_put(p, e, NULL);
     pthread_rwlock_unlock(&p->rw);
     if (p->dd.gen[0]) st_dedupe_add(&p->dd, fp);
 }
@@ -49,7 +50,7 @@ static int cmp_label(const void *a, const void *b) {
 }
 
 /* The entry's stream (created, and its record written, when new). */
-static int entry_stream(st_partition *p, const trail_store_entry *e, uint64_t *id) {
+static int entry_stream(st_partition *p, const trail_store_entry *e, uint64_t *id, st_stream **sp) {
     trail_store_label l[TRAIL_STORE_MAX_LABELS + 1];
     uint32_t n = 0;
     bool has_cat = false;
@@ -71,9 +72,10 @@ static int entry_stream(st_partition *p, const trail_store_entry *e, uint64_t *i
     for (uint32_t i = 1; i < n; i++)
         if (strcmp(l[i - 1].name, l[i].name) == 0) return -EINVAL;
     *id = st_stream_id(l, n);
-    if (st_streams_find(&p->streams, *id)) return 0;
+    if ((*sp = st_streams_find(&p->streams, *id))) return 0;
     pthread_rwlock_wrlock(&p->rw);
     st_stream *s = st_streams_add(&p->streams, *id, p->name, l, n);
+    *sp = s;
     pthread_rwlock_unlock(&p->rw);
     st_buf rec = {0};
     st_streams_encode(&rec, s);
@@ -114,6 +116,7 @@ static int entry_stream(st_partition *p, const trail_store_entry *e, uint64_t *i
 typedef struct stream_cache {
     const trail_store_entry *e[STREAM_CACHE];
     uint64_t id[STREAM_CACHE];
+    st_stream *s[STREAM_CACHE];
 } stream_cache;
 
 static uint32_t labels_slot(const trail_store_entry *e) {
@@ -130,16 +133,19 @@ static bool same_label_ptrs(const trail_store_entry *a, const trail_store_entry 
     return true;
 }
 
-static int entry_stream_cached(st_partition *p, stream_cache *c, const trail_store_entry *e, uint64_t *id) {
+static int entry_stream_cached(st_partition *p, stream_cache *c, const trail_store_entry *e, uint64_t *id,
+                               st_stream **sp) {
     uint32_t slot = labels_slot(e);
     if (c->e[slot] && same_label_ptrs(c->e[slot], e)) {
         *id = c->id[slot];
+        *sp = c->s[slot];
         return 0;
     }
-    int r = entry_stream(p, e, id);
+    int r = entry_stream(p, e, id, sp);
     if (!r) {
         c->e[slot] = e;
         c->id[slot] = *id;
+        c->s[slot] = *sp;
     }
     return r;
 }
@@ -189,7 +195,8 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     b->len = 0;
     st_ent *ents = malloc((n ? n : 1) * sizeof *ents);
     uint64_t *fps = malloc((n ? n : 1) * sizeof *fps);
-    if (!ents || !fps) abort();
+    st_stream **strm = malloc((n ? n : 1) * sizeof *strm);
+    if (!ents || !fps || !strm) abort();
     size_t m = 0;
     int r = 0;
     /* pass 1: streams and fingerprints, prefetching the dedupe slots (the
@@ -198,7 +205,7 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     memset(sc.e, 0, sizeof sc.e);
     for (size_t i = 0; i < n && !r; i++) {
         st_ent *e = &ents[i];
-        r = entry_stream_cached(p, &sc, in[i], &e->stream_id);
+        r = entry_stream_cached(p, &sc, in[i], &e->stream_id, &strm[i]);
         e->ts = in[i]->ts_ns;
         e->line = in[i]->line ? in[i]->line : "";
         e->line_len = in[i]->line_len;
@@ -207,6 +214,7 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
     }
     for (size_t i = 0; i < n && !r; i++) {
         ents[m] = ents[i];
+        strm[m] = strm[i];
         st_ent *e = &ents[m];
         entry_ids(in[i], e);
         uint64_t fp = fps[i];
@@ -233,12 +241,13 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
         p->wal_dirty = true;
         pthread_rwlock_wrlock(&p->rw);
         if (!p->nhead) p->head_since = st_mono_ns();
-        for (size_t i = 0; i < m; i++) head_put(p, &ents[i]);
+        for (size_t i = 0; i < m; i++) head_put(p, &ents[i], strm[i]);
         pthread_rwlock_unlock(&p->rw);
         if (res) res->stored += (uint32_t)m;
     }
     free(ents);
     free(fps);
+    free(strm);
     if (b->cap > (16u << 20)) st_buf_free(b);
     if (!r && p->hdata.len >= p->store->cfg.head_bytes) {
         /* The entries are in the WAL whatever happens to the seal; a failed

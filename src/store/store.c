@@ -213,12 +213,43 @@ static bool entry_ok(const trail_store_entry *e) {
     return true;
 }
 
+/* Within one call the caller's strings cannot change: an entry whose
+ * category and label pointers equal an already checked entry's is valid
+ * too (callers reuse the same label strings; checking costs strlen/strcmp
+ * per label). A small cache by those pointers. */
+#define OK_CACHE 64
+static uint32_t ptrs_slot(const trail_store_entry *e) {
+    uint64_t h = (uintptr_t)e->category ^ e->nlabels;
+    for (uint32_t i = 0; i < e->nlabels; i++)
+        h = (h ^ (uintptr_t)e->labels[i].name ^ ((uint64_t)(uintptr_t)e->labels[i].value << 1)) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h * 0x9e3779b97f4a7c15ULL >> 58) & (OK_CACHE - 1);
+}
+
+static bool same_ptrs(const trail_store_entry *a, const trail_store_entry *b) {
+    if (a->category != b->category || a->nlabels != b->nlabels) return false;
+    for (uint32_t i = 0; i < a->nlabels; i++)
+        if (a->labels[i].name != b->labels[i].name || a->labels[i].value != b->labels[i].value) return false;
+    return true;
+}
+
+static bool entry_ok_cached(const trail_store_entry *e, const trail_store_entry **cache) {
+    if (e->line_len > TRAIL_STORE_MAX_LINE || (!e->line && e->line_len) || (e->nlabels && !e->labels) ||
+        e->nlabels > TRAIL_STORE_MAX_LABELS)
+        return false;
+    uint32_t slot = ptrs_slot(e);
+    if (cache[slot] && same_ptrs(cache[slot], e)) return true;
+    if (!entry_ok(e)) return false;
+    cache[slot] = e;
+    return true;
+}
+
 int trail_store_append(trail_store *s, const trail_store_entry *e, size_t n, trail_store_append_result *res) {
     if (res) memset(res, 0, sizeof *res);
     if (!s || (n && !e)) return -EINVAL;
     if (s->ro) return -EROFS;
+    const trail_store_entry *checked[OK_CACHE] = {0};
     for (size_t i = 0; i < n; i++)
-        if (!entry_ok(&e[i])) return -EINVAL;
+        if (!entry_ok_cached(&e[i], checked)) return -EINVAL;
     const trail_store_entry **group = malloc((n ? n : 1) * sizeof *group);
     bool *done = calloc(n ? n : 1, 1);
     if (!group || !done) abort();
@@ -227,7 +258,7 @@ int trail_store_append(trail_store *s, const trail_store_entry *e, size_t n, tra
         if (done[i]) continue;
         size_t m = 0;
         for (size_t j = i; j < n; j++)
-            if (!done[j] && (j == i || strcmp(e[j].category, e[i].category) == 0)) {
+            if (!done[j] && (j == i || e[j].category == e[i].category || strcmp(e[j].category, e[i].category) == 0)) {
                 group[m++] = &e[j];
                 done[j] = true;
             }
