@@ -59,7 +59,11 @@ static void *reader(void *arg) {
         int64_t prev = which == 1 ? INT64_MAX : INT64_MIN;
         while (trail_store_iter_next(it, &e) == 1) {
             int n = -1;
-            CHECK(e->line_len < 32 && sscanf(e->line, "{\"n\":%d}", &n) == 1);
+            char line[32]; /* lines are not NUL-terminated: sscanf needs a copy */
+            CHECK(e->line_len < sizeof line);
+            memcpy(line, e->line, e->line_len);
+            line[e->line_len] = 0;
+            CHECK(sscanf(line, "{\"n\":%d}", &n) == 1);
             CHECK_INT(e->ts_ns, ==, base + (int64_t)n * 1000);
             CHECK(which == 1 ? e->ts_ns <= prev : e->ts_ns >= prev);
             if (which == 2) CHECK_STR(e->request_id, "r7");
