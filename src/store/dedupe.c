@@ -66,6 +66,24 @@ bool st_dedupe_has(const st_dedupe *d, uint64_t fp) {
     return tab_has(d->gen[0], d->cap, fp) || tab_has(d->gen[1], d->cap, fp);
 }
 
+bool st_dedupe_check_add(st_dedupe *d, uint64_t fp) {
+    if (d->n[0] < d->window && !tab_has(d->gen[1], d->cap, fp)) {
+        /* one probe of the current table both checks and inserts */
+        uint64_t *t = d->gen[0];
+        uint32_t i = (uint32_t)fp & (d->cap - 1);
+        while (t[i]) {
+            if (t[i] == fp) return true;
+            i = (i + 1) & (d->cap - 1);
+        }
+        t[i] = fp;
+        d->n[0]++;
+        return false;
+    }
+    if (st_dedupe_has(d, fp)) return true;
+    st_dedupe_add(d, fp);
+    return false;
+}
+
 void st_dedupe_add(st_dedupe *d, uint64_t fp) {
     if (d->n[0] >= d->window) {
         uint64_t *old = d->gen[1];

@@ -150,21 +150,33 @@ static int entry_stream_cached(st_partition *p, stream_cache *c, const trail_sto
     return r;
 }
 
+/* One WAL record (format in docs/store.md): sized first, then written with
+ * plain stores. */
 static void wal_encode(st_buf *b, const st_ent *e) {
-    size_t start = b->len;
-    st_buf_u32(b, 0);
-    st_buf_u32(b, 0);
-    st_buf_u64(b, e->stream_id);
-    st_buf_u64(b, (uint64_t)e->ts);
-    st_buf_u32(b, e->line_len);
-    st_buf_put(b, e->line, e->line_len);
+    size_t need = 8 + 20 + (size_t)e->line_len + 6;
+    for (int k = 0; k < 3; k++)
+        if (e->id_len[k] != ST_ID_ABSENT) need += e->id_len[k];
+    st_buf_reserve(b, need);
+    uint8_t *rec = b->p + b->len, *q = rec + 8;
+    st_put64(q, e->stream_id);
+    st_put64(q + 8, (uint64_t)e->ts);
+    st_put32(q + 16, e->line_len);
+    q += 20;
+    if (e->line_len) memcpy(q, e->line, e->line_len);
+    q += e->line_len;
     for (int k = 0; k < 3; k++) {
-        st_buf_u16(b, e->id_len[k]);
-        if (e->id_len[k] != ST_ID_ABSENT) st_buf_put(b, e->id[k], e->id_len[k]);
+        uint16_t l = e->id_len[k];
+        memcpy(q, &l, 2);
+        q += 2;
+        if (l != ST_ID_ABSENT && l) {
+            memcpy(q, e->id[k], l);
+            q += l;
+        }
     }
-    uint32_t plen = (uint32_t)(b->len - start - 8);
-    st_put32(b->p + start, plen);
-    st_put32(b->p + start + 4, st_crc32c(0, b->p + start + 8, plen));
+    uint32_t plen = (uint32_t)(need - 8);
+    st_put32(rec, plen);
+    st_put32(rec + 4, st_crc32c(0, rec + 8, plen));
+    b->len += need;
 }
 
 static const char *const id_names[3] = {"request_id", "user_id", "trace_id"};
@@ -218,12 +230,11 @@ int st_part_append(st_partition *p, const trail_store_entry *const *in, size_t n
         st_ent *e = &ents[m];
         entry_ids(in[i], e);
         uint64_t fp = fps[i];
-        if (st_dedupe_has(&p->dd, fp)) {
+        if (st_dedupe_check_add(&p->dd, fp)) {
             if (res) res->duplicates++;
             atomic_fetch_add(&p->store->duplicates, 1);
             continue;
         }
-        st_dedupe_add(&p->dd, fp);
         fps[m++] = fp;
         wal_encode(b, e);
     }

@@ -207,6 +207,8 @@ void st_dedupe_init(st_dedupe *d, uint32_t window);
 void st_dedupe_free(st_dedupe *d);
 bool st_dedupe_has(const st_dedupe *d, uint64_t fp);
 void st_dedupe_add(st_dedupe *d, uint64_t fp);
+/* st_dedupe_has, and st_dedupe_add when absent; true if it was there. */
+bool st_dedupe_check_add(st_dedupe *d, uint64_t fp);
 void st_dedupe_del(st_dedupe *d, uint64_t fp);  /* undo an add (rolled back append) */
 static inline void st_dedupe_prefetch(const st_dedupe *d, uint64_t fp) {
     __builtin_prefetch(&d->gen[0][(uint32_t)fp & (d->cap - 1)]);
