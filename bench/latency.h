@@ -18,7 +18,7 @@ typedef struct bench_pace {
     uint32_t burst;
     uint32_t pause_ns;
     uint64_t pause_cycles; /* pause_ns in TSC cycles (spin mode) */
-    int spin;              /* 1: busy-wait (core stays awake, Quill's method); 0: nanosleep */
+    int spin;              /* 1: busy-wait (the core stays awake); 0: nanosleep */
 } bench_pace;
 
 /* rdtscp waits for earlier instructions to finish; the lfence keeps later
