@@ -161,6 +161,35 @@ out:
     return ok;
 }
 
+static bool all_zero(int fd, uint64_t off, uint64_t size) {
+    uint8_t buf[65536];
+    while (off < size) {
+        size_t want = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf;
+        if (st_pread_all(fd, buf, want, off) < 0) return false;
+        for (size_t i = 0; i < want; i++)
+            if (buf[i]) return false;
+        off += want;
+    }
+    return true;
+}
+
+/* Whether the unreadable bytes from off to the end can be the one block
+ * being appended when the process or the machine stopped: shorter than a
+ * prefix, a valid prefix whose block reaches the end (runs past it, or is
+ * the last block with bad contents), or zeros (an extension never written).
+ * Anything else — e.g. a readable prefix followed by more data that the
+ * parser does not understand, as a store written by another version has —
+ * is not a torn tail: cutting it would destroy acknowledged data. */
+static bool torn_tail(int fd, uint64_t off, uint64_t size) {
+    uint64_t rest = size - off;
+    if (rest < ST_BLK_PREFIX) return true;
+    uint8_t pre[ST_BLK_PREFIX];
+    uint32_t ml, dl;
+    if (st_pread_all(fd, pre, sizeof pre, off) < 0) return false;
+    if (st_block_prefix(pre, &ml, &dl)) return ST_BLK_PREFIX + (uint64_t)ml + dl >= rest;
+    return all_zero(fd, off, size);
+}
+
 st_segment *st_segment_load(const char *dir, uint64_t first_seq, bool writable, uint64_t *corrupt,
                             uint64_t *torn) {
     char *path = seg_path(dir, first_seq, "dat");
@@ -184,6 +213,12 @@ st_segment *st_segment_load(const char *dir, uint64_t first_seq, bool writable, 
     uint64_t torn_at;
     walk(s, ST_FILE_HDR, size, writable, corrupt, &torn_at);
     if (torn_at && writable) {
+        if (!torn_tail(fd, torn_at, size)) {
+            /* Not ours to cut: the caller moves the segment aside (.bad). */
+            (*corrupt)++;
+            st_segment_unref(s);
+            return NULL;
+        }
         *torn += size - torn_at;
         if (ftruncate(fd, (off_t)torn_at) == 0) fsync(fd);
     }
