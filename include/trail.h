@@ -478,7 +478,7 @@ typedef enum trail_overflow {
 typedef struct trail_options {
     const char *service;          /* static field "service" */
     trail_mode mode;              /* default TRAIL_ASYNC */
-    size_t ring_bytes;            /* per-thread ring size, default 1 MiB (power of two) */
+    size_t ring_bytes;            /* per-thread ring size, default 2 MiB (power of two; >= 2 MiB: huge pages where allowed) */
     size_t max_ring_memory;       /* all rings together, default 64 MiB; a thread that cannot get a ring drops and counts */
     uint32_t block_timeout_ms;    /* TRAIL_OVERFLOW_BLOCK wait, default 100 */
     int overflow_block_from;      /* levels >= this block, below it drop; default TRAIL_WARNING */

@@ -139,7 +139,7 @@ static void at_exit(void) {
 static int setup_locked(const trail_options *opts) {
     trail_options o = {0};
     if (opts) o = *opts;
-    if (!o.ring_bytes) o.ring_bytes = 1u << 20;
+    if (!o.ring_bytes) o.ring_bytes = 2u << 20; /* one huge page, see ring.c */
     if (o.ring_bytes < 4096) o.ring_bytes = 4096;
     if (!o.max_ring_memory) o.max_ring_memory = 64u << 20;
     if (!o.block_timeout_ms) o.block_timeout_ms = 100;
