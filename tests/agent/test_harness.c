@@ -12,7 +12,7 @@ static int envi(const char *k, int def) {
 
 TEST(randomised_kill9_rotation_faults) {
     int runs = envi("HARNESS_RUNS", 10);
-    int lines = envi("HARNESS_LINES", 3000);
+    int lines = envi("HARNESS_LINES", 4500);
     unsigned seed = (unsigned)envi("HARNESS_SEED", (int)time(NULL));
     long total_lines = 0, total_lost = 0, total_dup = 0;
     int kills = 0;
@@ -57,13 +57,13 @@ TEST(randomised_kill9_rotation_faults) {
  * then (those lines are final and counted, not lost), and stalls. */
 TEST(randomised_kill9_rotation_loki) {
     int runs = envi("HARNESS_LOKI_RUNS", 4);
-    int lines = envi("HARNESS_LINES", 3000);
+    int lines = envi("HARNESS_LINES", 4500);
     unsigned seed = (unsigned)envi("HARNESS_SEED", (int)time(NULL)) + 1000;
     long total_lines = 0, total_lost = 0, total_dup = 0, total_refused = 0;
     int kills = 0;
     static const int statuses[] = {429, 500, 503};
     /* delaycompress is left out here: it deletes the uncompressed copy one
-     * rotation (>= 400 ms in these writers) after it appears, and with kills
+     * rotation (>= H_ROTATION_GAP_MS in these writers) after it appears, and with kills
      * every 20-270 ms a network output's slower acknowledgements sometimes
      * leave a file's tail unacknowledged for longer than that (the limit in
      * docs/traild.md: a file deleted while traild is down cannot be read).
