@@ -29,6 +29,7 @@ typedef struct gen {
     ta_processor ***in_procs;
     uint32_t ninputs;
     ta_loop *loop;
+    bool *muted;           /* per input: its fd is muted in loop (deferring) */
 } gen;
 
 struct ta_agent {
@@ -62,6 +63,7 @@ static void gen_free(gen *g) {
         if (g->in_procs) procs_free(g->in_procs[i], g->cfg->inputs[i].nprocs);
     }
     free(g->inputs);
+    free(g->muted);
     free(g->parsers);
     free(g->in_procs);
     ta_pipeline_free(g->pipeline);
@@ -131,6 +133,7 @@ static int gen_new(ta_config *cfg, gen **out, char *err, size_t errlen) {
     g->pipeline = ta_pipeline_new(&pc, g->outs, g->nouts);
     g->ninputs = cfg->ninputs;
     g->inputs = calloc(g->ninputs, sizeof *g->inputs);
+    g->muted = calloc(g->ninputs ? g->ninputs : 1, sizeof *g->muted);
     g->parsers = calloc(g->ninputs, sizeof *g->parsers);
     g->in_procs = calloc(g->ninputs, sizeof *g->in_procs);
     for (uint32_t i = 0; i < g->ninputs; i++) {
@@ -271,6 +274,15 @@ int ta_agent_run(ta_agent *a) {
             }
             if (more) next = now;
         } else if (next > now + 1000000000) next = now + 1000000000; /* back-pressure: wait for acks */
+        /* An input that deferred its events (wake-up batching, in_file.c)
+         * is woken by its deadline, not by every write it was told of. */
+        for (uint32_t i = 0; i < g->ninputs; i++) {
+            bool mute = ta_input_file.deferring(g->inputs[i]);
+            if (mute != g->muted[i]) {
+                ta_loop_mute(g->loop, ta_input_file.fd(g->inputs[i]), mute);
+                g->muted[i] = mute;
+            }
+        }
         int64_t wait = next - now;
         int ms = wait <= 0 ? 0 : wait > 1000000000 ? 1000 : (int)((wait + 999999) / 1000000);
         ta_loop_wait(g->loop, ms);

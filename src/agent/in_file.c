@@ -113,6 +113,7 @@ struct in_file {
     tfile *files;
     int ifd;                /* inotify */
     bool need_rescan, need_read, initial;
+    bool data_waiting;      /* inotify saw writes; reading deferred (see file_poll) */
     bool fresh;             /* no checkpoint entries of this input at start */
     int64_t next_rescan, next_poll;
     char *buf;
@@ -529,9 +530,12 @@ static void drain_inotify(in_file *in) {
         if (n <= 0) break;
         for (char *p = b; p < b + n;) {
             struct inotify_event *ev = (struct inotify_event *)p;
-            if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW | IN_ATTRIB))
+            if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW | IN_ATTRIB)) {
                 in->need_rescan = true;
-            in->need_read = true;
+                in->need_read = true;
+            } else {
+                in->data_waiting = true; /* plain writes: read now or with the batch (file_poll) */
+            }
             p += sizeof *ev + ev->len;
         }
     }
@@ -546,6 +550,18 @@ static bool file_poll(ta_input *self, size_t budget) {
         rescan(in);
         in->next_rescan = now + in->c.rescan_interval;
         in->need_read = true;
+    }
+    /* Wake-up batching: a writer appending every few ms would otherwise
+     * wake us for a handful of lines each time, with cold caches. While a
+     * batch is open, new lines cannot ship before it does, so they are read
+     * when its deadline comes (just before the flush): same delivery time,
+     * one read per batch. With no batch open, read at once (that opens one). */
+    if (in->data_waiting) {
+        int64_t d = ta_pipeline_deadline(in->env.pipeline);
+        if (d == INT64_MAX || now >= d) {
+            in->data_waiting = false;
+            in->need_read = true;
+        }
     }
     bool more = false;
     if (in->need_read || now >= in->next_poll) {
@@ -568,8 +584,15 @@ static bool file_poll(ta_input *self, size_t budget) {
 static int64_t file_deadline(ta_input *self) {
     in_file *in = (in_file *)self;
     int64_t d = in->next_rescan < in->next_poll ? in->next_rescan : in->next_poll;
+    if (in->data_waiting) {
+        int64_t b = ta_pipeline_deadline(in->env.pipeline);
+        if (b == INT64_MAX) return 0; /* the batch shipped early: read now */
+        if (b < d) d = b;
+    }
     return in->need_read || in->need_rescan ? 0 : d;
 }
+
+static bool file_deferring(ta_input *self) { return ((in_file *)self)->data_waiting; }
 
 static int file_fd(ta_input *self) { return ((in_file *)self)->ifd; }
 
@@ -636,6 +659,7 @@ const ta_input_type ta_input_file = {
     .fd = file_fd,
     .poll = file_poll,
     .deadline = file_deadline,
+    .deferring = file_deferring,
     .destroy = file_destroy,
     .validate = file_validate,
 };

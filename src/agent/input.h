@@ -36,6 +36,9 @@ typedef struct ta_input_type {
     bool (*poll)(ta_input *in, size_t budget);
     /* CLOCK_MONOTONIC ns of the next time poll must run without an event. */
     int64_t (*deadline)(ta_input *in);
+    /* True while the input has deferred what its fd reported until
+     * deadline(): the loop need not wake for the fd meanwhile. */
+    bool (*deferring)(ta_input *in);
     void (*destroy)(ta_input *in);
     /* Checks what only the type understands (regexes) for --check-config. */
     int (*validate)(const void *conf, char *err, size_t errlen);

@@ -50,6 +50,14 @@ void ta_loop_del(ta_loop *l, int fd) {
     }
 }
 
+void ta_loop_mute(ta_loop *l, int fd, bool mute) {
+    for (int i = 0; i < l->n; i++) {
+        if (l->h[i].fd != fd) continue;
+        struct epoll_event ev = {.events = mute ? 0 : EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+    }
+}
+
 int ta_loop_wait(ta_loop *l, int timeout_ms) {
     struct epoll_event evs[16];
     int n = epoll_wait(l->ep, evs, 16, timeout_ms);
