@@ -116,6 +116,25 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
 }
 
 static void put_key(ta_buf *out, const char *k) {
+    /* Keys are short and plain: copy up to the NUL in one pass (no strlen,
+     * no escape scan); one that needs escaping takes the general path. */
+    if (out->cap - out->len < 64 + 4) grow(out, 64 + 4);
+    char *o = out->p + out->len;
+    o[0] = ',';
+    o[1] = '"';
+    for (size_t i = 0; i < 64; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!c) {
+            o += 2 + i;
+            *o++ = '"';
+            *o++ = ':';
+            *o = 0;
+            out->len = (size_t)(o - out->p);
+            return;
+        }
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+        o[2 + i] = (char)c;
+    }
     PUTS(out, ",");
     ta_render_json_str(out, k, strlen(k));
     PUTS(out, ":");
