@@ -220,13 +220,25 @@ static int u4(const char *p) {
 }
 
 int ta_json_unescape(const char *p, size_t n, ta_arena *a, const char **out, size_t *outlen) {
-    if (!memchr(p, '\\', n)) {
-        *out = ta_arena_strndup(a, p, n);
+    char *o = ta_arena_alloc(a, n + 1), *w = o; /* escapes never expand */
+    size_t i = 0;
+    if (n <= 32) {
+        /* Most keys and values are short: copy and look for '\\' in one
+         * pass (no memchr + memcpy calls). */
+        for (; i < n && p[i] != '\\'; i++) o[i] = p[i];
+        w = o + i;
+    } else if (!memchr(p, '\\', n)) {
+        memcpy(o, p, n);
+        i = n;
+        w = o + n;
+    }
+    if (i == n) {
+        o[n] = 0;
+        *out = o;
         *outlen = n;
         return 0;
     }
-    char *o = ta_arena_alloc(a, n + 1), *w = o; /* escapes never expand */
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         if (p[i] != '\\') {
             *w++ = p[i];
             continue;
