@@ -114,6 +114,10 @@ struct in_file {
     int ifd;                /* inotify */
     bool need_rescan, need_read, initial;
     bool data_waiting;      /* inotify saw writes; reading deferred (see file_poll) */
+    int64_t read_at;        /* ... until then at the latest (0: not yet set) */
+    uint64_t pass_bytes;    /* bytes of the last read pass that found data */
+    int64_t pass_ns;        /* ... gathered over this long (since the one before) */
+    int64_t last_pass;
     bool fresh;             /* no checkpoint entries of this input at start */
     int64_t next_rescan, next_poll;
     char *buf;
@@ -124,6 +128,9 @@ struct in_file {
     unsigned nmarks;
     uint64_t next_source;
 };
+
+/* Deferred reading gathers about this much at most (see file_poll). */
+#define DEFER_BYTES (256u << 10)
 
 static uint64_t source_counter; /* unique per process, across inputs and reloads */
 
@@ -555,11 +562,20 @@ static bool file_poll(ta_input *self, size_t budget) {
      * wake us for a handful of lines each time, with cold caches. While a
      * batch is open, new lines cannot ship before it does, so they are read
      * when its deadline comes (just before the flush): same delivery time,
-     * one read per batch. With no batch open, read at once (that opens one). */
+     * one read per batch. With no batch open, read at once (that opens one).
+     * At high rates a batch period would pile up megabytes (and fill every
+     * in-flight batch at once): the wait is also cut to what the last read
+     * pass's rate brings in DEFER_BYTES. */
     if (in->data_waiting) {
+        if (!in->read_at) {
+            int64_t wait = INT64_MAX / 4;
+            if (in->pass_bytes) wait = (int64_t)(DEFER_BYTES * (uint64_t)in->pass_ns / in->pass_bytes);
+            in->read_at = now + wait;
+        }
         int64_t d = ta_pipeline_deadline(in->env.pipeline);
-        if (d == INT64_MAX || now >= d) {
+        if (d == INT64_MAX || now >= d || now >= in->read_at) {
             in->data_waiting = false;
+            in->read_at = 0;
             in->need_read = true;
         }
     }
@@ -567,8 +583,14 @@ static bool file_poll(ta_input *self, size_t budget) {
     if (in->need_read || now >= in->next_poll) {
         in->need_read = false;
         in->next_poll = now + in->c.poll_interval;
+        size_t budget0 = budget;
         for (tfile *f = in->files; f; f = f->next)
             if (read_file(in, f, &budget)) more = true;
+        if (budget < budget0) {
+            in->pass_bytes = budget0 - budget;
+            in->pass_ns = in->last_pass ? now - in->last_pass : 0;
+            in->last_pass = now;
+        }
         if (more) in->need_read = true;
     }
     int64_t lag = 0;
@@ -588,6 +610,7 @@ static int64_t file_deadline(ta_input *self) {
         int64_t b = ta_pipeline_deadline(in->env.pipeline);
         if (b == INT64_MAX) return 0; /* the batch shipped early: read now */
         if (b < d) d = b;
+        if (in->read_at && in->read_at < d) d = in->read_at;
     }
     return in->need_read || in->need_rescan ? 0 : d;
 }
