@@ -130,7 +130,7 @@ struct in_file {
 };
 
 /* Deferred reading gathers about this much at most (see file_poll). */
-#define DEFER_BYTES (256u << 10)
+#define DEFER_BYTES (1024u << 10)
 
 static uint64_t source_counter; /* unique per process, across inputs and reloads */
 
