@@ -43,7 +43,7 @@ static void usage(void) {
             "  --tput-threads N producer threads in the throughput run (default 1)\n"
             "  --dir DIR        scratch directory for output files (default $TMPDIR or /tmp)\n"
             "  --keep           keep the output files\n"
-            "  --ring-kib N     libtrail per-thread ring size (default: the library's, 1024)\n");
+            "  --ring-kib N     libtrail per-thread ring size (default: the library's, 2048)\n");
 }
 
 /* --only: a token names a workload or is a prefix of peer names; with no
