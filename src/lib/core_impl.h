@@ -1,6 +1,6 @@
 /* core_impl.h — services of the libtrail core used by the other parts of the
  * library (handlers, formatters, filters). Owned by the core (logger.c,
- * emit.c, backend.c, ring.c, stats.c, error.c, levels.c, clock.c). */
+ * capture.c, backend.c, ring.c, stats.c, error.c, levels.c, clock.c). */
 #ifndef TRAIL_CORE_IMPL_H
 #define TRAIL_CORE_IMPL_H
 
