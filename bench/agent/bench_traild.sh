@@ -7,7 +7,7 @@
 #      traild's peak RSS and CPU
 #   4. steady 10k lines/s for 20 s -> file output, then -> Loki: traild's CPU
 #   5. the json parser alone on one core (lines in memory)
-# Figures are traild's own CPU time (utime+stime from /proc), so "per core"
+# Figures are traild's own CPU time (summed /proc/PID/task/*/schedstat), so "per core"
 # means lines per second of CPU, whatever the wall time.
 #   bench/agent/bench_traild.sh [release-build-dir] [lines]
 set -euo pipefail
@@ -23,12 +23,14 @@ d=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$d"; }
 trap cleanup EXIT
-hz=$(getconf CLK_TCK)
 cc -O2 -o "$d/rate_writer" "$here/rate_writer.c"
 python3 "$here/gen_jsonl.py" "$n" "$d/lines.jsonl"
 bytes=$(stat -c %s "$d/lines.jsonl")
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time in ns, summed over traild's threads. /proc/PID/schedstat is exact
+# (scheduler clock); utime+stime in /proc/PID/stat is sampled at timer ticks,
+# which over- or under-counts a process that wakes on timers by up to ~1/3.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -53,7 +55,7 @@ config() {
 state_dir: $d/$1/state
 log_level: warning
 metrics_listen: "off"
-pipeline: ${PIPELINE_YAML:-{}}
+pipeline: ${PIPELINE_YAML:-"{}"}
 inputs:
   - {name: app, paths: ["$d/$1/logs/*.jsonl"], parser: json, start_at: beginning}
 outputs:
@@ -61,11 +63,11 @@ outputs:
 YAML
 }
 
-report() { # name lines bytes wall_s cpu_ticks rss_kb
-  python3 - "$@" "$hz" <<'PY'
+report() { # name lines bytes wall_s cpu_ns rss_kb
+  python3 - "$@" <<'PY'
 import sys
-name, n, b, wall, ticks, rss, hz = sys.argv[1:]
-n, b, wall, cpu = int(n), int(b), float(wall), int(ticks) / int(hz)
+name, n, b, wall, ns, rss = sys.argv[1:]
+n, b, wall, cpu = int(n), int(b), float(wall), int(ns) / 1e9
 print(f"{name}: {n} lines ({b/n:.0f} B/line) in {wall:.2f} s wall, {cpu:.2f} s CPU: "
       f"{n/wall:,.0f} lines/s wall, {n/cpu:,.0f} lines/s per core, {b/cpu/1e6:.1f} MB/s per core, "
       f"peak RSS {int(rss)/1024:.1f} MiB")
@@ -81,10 +83,10 @@ catchup() {
   "$traild" --config "$d/$1/t.yaml" 2> "$d/$1/traild.err" & pid=$!; pids+=($pid)
   while [ "$($3)" -lt "$n" ]; do sleep 0.02; done
   end=$(date +%s.%N)
-  local ticks rss
-  ticks=$(cpu_ticks $pid); rss=$(peak_rss_kb $pid)
+  local ns rss
+  ns=$(cpu_ns $pid); rss=$(peak_rss_kb $pid)
   kill $pid; wait $pid || true
-  report "$1" "$n" "$bytes" "$(echo "$end - $start" | bc)" "$ticks" "$rss"
+  report "$1" "$n" "$bytes" "$(echo "$end - $start" | bc)" "$ns" "$rss"
 }
 
 out_lines() { { wc -l < "$d/file/out.jsonl"; } 2>/dev/null || echo 0; }
@@ -114,18 +116,18 @@ steady() {
   sleep 0.5
   "$d/rate_writer" "$d/$1/logs/app.jsonl" "$2" "$3" > "$d/$1/written" & w=$!
   sleep 5
-  c0=$(cpu_ticks $pid); t0=$(date +%s.%N)
+  c0=$(cpu_ns $pid); t0=$(date +%s.%N)
   wait $w
   total=$(cat "$d/$1/written")
   for _ in $(seq 600); do [ "$($check)" -ge "$total" ] && break; sleep 0.05; done
-  c1=$(cpu_ticks $pid); t1=$(date +%s.%N); rss=$(peak_rss_kb $pid)
+  c1=$(cpu_ns $pid); t1=$(date +%s.%N); rss=$(peak_rss_kb $pid)
   got=$($check)
   kill $pid; wait $pid || true
-  python3 - "$1" "$2" "$total" "$got" "$t0" "$t1" "$c0" "$c1" "$hz" "$rss" <<'PY'
+  python3 - "$1" "$2" "$total" "$got" "$t0" "$t1" "$c0" "$c1" "$rss" <<'PY'
 import sys
-name, rate, total, got, t0, t1, c0, c1, hz, rss = sys.argv[1:]
+name, rate, total, got, t0, t1, c0, c1, rss = sys.argv[1:]
 wall = float(t1) - float(t0)
-cpu = (int(c1) - int(c0)) / int(hz)
+cpu = (int(c1) - int(c0)) / 1e9
 print(f"{name}: {int(rate):,} lines/s, {int(got):,} of {int(total):,} lines delivered; "
       f"traild CPU {100*cpu/wall:.2f}% of one core (over {wall:.1f} s), peak RSS {int(rss)/1024:.1f} MiB")
 PY
