@@ -91,6 +91,7 @@ typedef struct tfile {
     bool matched;           /* seen by the last rescan */
     bool gone;              /* unlinked, or no longer matched by the globs */
     int64_t last_data;      /* mono ns of the last new data (or of going idle) */
+    int64_t read_ns;        /* unix ns of the last read: the observed time of its lines */
     uint64_t tail_fp;       /* hash of the tail_len bytes before scan (copy detection) */
     uint32_t tail_len;
     ta_buf pend;            /* multiline entry being assembled */
@@ -169,7 +170,7 @@ static void set_src(in_file *in, tfile *f) {
 }
 
 static void emit(in_file *in, tfile *f, const char *p, size_t n, uint64_t off, uint64_t end) {
-    ta_pipeline_emit(in->env.pipeline, &f->src, p, n, off, end, ta_now_ns());
+    ta_pipeline_emit(in->env.pipeline, &f->src, p, n, off, end, f->read_ns);
 }
 
 static void flush_pend(in_file *in, tfile *f) {
@@ -251,6 +252,7 @@ static bool read_file(in_file *in, tfile *f, size_t *budget) {
             break;
         }
         f->last_data = ta_mono_ns();
+        f->read_ns = ta_now_ns(); /* once per read, not per line */
         size_t start = 0;
         for (;;) {
             if (!ta_pipeline_accepting(in->env.pipeline)) {

@@ -25,12 +25,14 @@ static int hexv(char ch) {
     return -1;
 }
 
-/* At '"': skips the string, sets body span. */
-static int str(cur *c, const char **p, size_t *n) {
+/* At '"': skips the string, sets body span; *esc and *high tell whether
+ * the body holds escapes / bytes >= 0x80 (what a renderer must look at). */
+static int str(cur *c, const char **p, size_t *n, bool *esc, bool *high) {
     if (c->i >= c->n || c->s[c->i] != '"') return -1;
     size_t start = ++c->i;
+    *esc = *high = false;
     while (c->i < c->n) {
-        c->i += ta_plain_run(c->s + c->i, c->n - c->i, 1);
+        c->i += ta_plain_run(c->s + c->i, c->n - c->i, *high); /* stop at the first high byte only */
         if (c->i >= c->n) break;
         unsigned char ch = (unsigned char)c->s[c->i];
         if (ch == '"') {
@@ -39,8 +41,14 @@ static int str(cur *c, const char **p, size_t *n) {
             c->i++;
             return 0;
         }
+        if (ch >= 0x80) {
+            *high = true;
+            c->i++;
+            continue;
+        }
         if (ch < 0x20) return -1;
         if (ch == '\\') {
+            *esc = true;
             if (c->i + 1 >= c->n) return -1;
             char e = c->s[c->i + 1];
             if (e == 'u') {
@@ -74,7 +82,8 @@ static int container(cur *c, int depth) {
         if (open == '{') {
             const char *k;
             size_t kl;
-            if (str(c, &k, &kl) < 0) return -1;
+            bool e, h;
+            if (str(c, &k, &kl, &e, &h) < 0) return -1;
             ws(c);
             if (c->i >= c->n || c->s[c->i] != ':') return -1;
             c->i++;
@@ -139,9 +148,10 @@ static int lit(cur *c, const char *w, ta_kind k, ta_json_val *v) {
 static int value(cur *c, ta_json_val *v, int depth) {
     if (c->i >= c->n) return -1;
     char ch = c->s[c->i];
+    v->esc = v->high = false;
     if (ch == '"') {
         v->kind = TA_STR;
-        return str(c, &v->p, &v->n);
+        return str(c, &v->p, &v->n, &v->esc, &v->high);
     }
     if (ch == '{' || ch == '[') {
         size_t st = c->i;
@@ -172,13 +182,16 @@ int ta_json_object_each(const char *s, size_t n, ta_json_member_fn fn, void *ctx
         ws(&c);
         const char *k;
         size_t kl;
-        if (str(&c, &k, &kl) < 0) return -1;
+        bool kesc, khigh;
+        if (str(&c, &k, &kl, &kesc, &khigh) < 0) return -1;
         ws(&c);
         if (c.i >= n || s[c.i] != ':') return -1;
         c.i++;
         ws(&c);
         ta_json_val v;
         if (value(&c, &v, 1) < 0) return -1;
+        v.key_esc = kesc;
+        v.key_high = khigh;
         if (fn && fn(ctx, k, kl, &v) != 0) fn = NULL; /* keep validating, stop calling */
         ws(&c);
         if (c.i >= n) return -1;
@@ -219,26 +232,9 @@ static int u4(const char *p) {
     return v;
 }
 
-int ta_json_unescape(const char *p, size_t n, ta_arena *a, const char **out, size_t *outlen) {
-    char *o = ta_arena_alloc(a, n + 1), *w = o; /* escapes never expand */
-    size_t i = 0;
-    if (n <= 32) {
-        /* Most keys and values are short: copy and look for '\\' in one
-         * pass (no memchr + memcpy calls). */
-        for (; i < n && p[i] != '\\'; i++) o[i] = p[i];
-        w = o + i;
-    } else if (!memchr(p, '\\', n)) {
-        memcpy(o, p, n);
-        i = n;
-        w = o + n;
-    }
-    if (i == n) {
-        o[n] = 0;
-        *out = o;
-        *outlen = n;
-        return 0;
-    }
-    for (; i < n; i++) {
+long ta_json_unescape_to(const char *p, size_t n, char *o) {
+    char *w = o;
+    for (size_t i = 0; i < n; i++) {
         if (p[i] != '\\') {
             *w++ = p[i];
             continue;
@@ -272,9 +268,20 @@ int ta_json_unescape(const char *p, size_t n, ta_arena *a, const char **out, siz
         default: return -1;
         }
     }
-    *w = 0;
+    return (long)(w - o);
+}
+
+int ta_json_unescape(const char *p, size_t n, ta_arena *a, const char **out, size_t *outlen) {
+    char *o = ta_arena_alloc(a, n + 1); /* escapes never expand */
+    long len;
+    if (!memchr(p, '\\', n)) {
+        memcpy(o, p, n);
+        len = (long)n;
+    } else if ((len = ta_json_unescape_to(p, n, o)) < 0)
+        return -1;
+    o[len] = 0;
     *out = o;
-    *outlen = (size_t)(w - o);
+    *outlen = (size_t)len;
     return 0;
 }
 
@@ -284,7 +291,8 @@ int ta_json_first_string(const ta_json_val *arr, ta_json_val *out) {
     ws(&c);
     if (c.i >= c.n || c.s[c.i] != '"') return -1;
     out->kind = TA_STR;
-    return str(&c, &out->p, &out->n);
+    out->key_esc = out->key_high = false;
+    return str(&c, &out->p, &out->n, &out->esc, &out->high);
 }
 
 void ta_json_set_field(ta_record *r, ta_arena *a, const char *key, const ta_json_val *v) {

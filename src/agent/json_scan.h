@@ -9,6 +9,10 @@ typedef struct ta_json_val {
                         * TA_INT, TA_FLOAT, TA_BOOL, TA_NULL, TA_RAW (object/array text) */
     const char *p;
     size_t n;
+    bool esc;          /* TA_STR: the body holds backslash escapes */
+    bool high;         /* TA_STR: the body holds bytes >= 0x80 */
+    bool key_esc;      /* the same two for the member's key (ta_json_object_each) */
+    bool key_high;
 } ta_json_val;
 
 /* Calls fn for each member of the object in s[0..n) (leading/trailing
@@ -18,6 +22,9 @@ typedef int (*ta_json_member_fn)(void *ctx, const char *key, size_t klen, const 
 int ta_json_object_each(const char *s, size_t n, ta_json_member_fn fn, void *ctx);
 /* Unescapes a string body into the arena (NUL-terminated). -1 on a bad escape. */
 int ta_json_unescape(const char *p, size_t n, ta_arena *a, const char **out, size_t *outlen);
+/* Unescapes a string body into dst (room for n bytes: escapes never expand),
+ * without a terminating NUL. Returns the length written, or -1 on a bad escape. */
+long ta_json_unescape_to(const char *p, size_t n, char *dst);
 /* First element of an array value if it is a string ("User-Agent": ["x"]). */
 int ta_json_first_string(const ta_json_val *arr, ta_json_val *out);
 /* Key comparison for raw keys without escapes. */

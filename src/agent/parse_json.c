@@ -3,6 +3,7 @@
  * field (nested objects verbatim). */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse_util.h"
 
@@ -30,6 +31,7 @@ typedef struct walk {
     json_parser *p;
     ta_record *r;
     ta_arena *a;
+    char *own; /* a copy of the line: strings are terminated (and unescaped) in place */
     bool have_time, have_level, have_msg;
 } walk;
 
@@ -39,45 +41,60 @@ static bool in_list(const ta_strlist *l, const char *k, size_t kl) {
     return false;
 }
 
+/* The string or literal at s[0..n) of the line, as a NUL-terminated string
+ * in the copy at the same offset: the byte after it in the line is a quote,
+ * comma, brace or space, never part of another value, so it can take the
+ * NUL; unescaping only shrinks. Returns NULL on a bad escape. */
+static const char *in_own(walk *w, const char *s, size_t n, bool esc, size_t *len) {
+    char *o = w->own + (s - w->r->line);
+    long l = (long)n;
+    if (esc && (l = ta_json_unescape_to(s, n, o)) < 0) return NULL;
+    o[l] = 0;
+    *len = (size_t)l;
+    return o;
+}
+
 static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
     walk *w = ctx;
     if (!w->have_time && in_list(&w->p->c.time_keys, k, kl) && ta_json_time(v, &w->r->ts_ns) == 0) {
         w->have_time = true;
         return 0;
     }
-    if (!w->have_level && v->kind == TA_STR && in_list(&w->p->c.level_keys, k, kl)) {
-        const char *s;
-        size_t n;
-        if (ta_json_unescape(v->p, v->n, w->a, &s, &n) == 0) {
-            ta_set_level(w->r, w->a, s, n);
-            w->have_level = true;
-            return 0;
-        }
-    }
-    if (!w->have_msg && v->kind == TA_STR && in_list(&w->p->c.message_keys, k, kl)) {
-        size_t n;
-        if (ta_json_unescape(v->p, v->n, w->a, &w->r->message, &n) == 0) {
-            w->have_msg = true;
-            return 0;
-        }
-    }
-    const char *key;
-    size_t keyn;
-    if (ta_json_unescape(k, kl, w->a, &key, &keyn) < 0) return 0;
-    /* record_add, not set: a JSON line's members are unique in practice and
-     * this keeps parsing linear. */
-    if (v->kind == TA_STR) {
-        const char *s;
-        size_t n;
-        if (ta_json_unescape(v->p, v->n, w->a, &s, &n) == 0) ta_record_add_owned(w->r, w->a, key, s, n, TA_STR);
+    size_t n = v->n;
+    const char *s = NULL;
+    if (v->kind == TA_STR && !(s = in_own(w, v->p, v->n, v->esc, &n))) return 0; /* bad escape: skipped */
+    if (!w->have_level && s && in_list(&w->p->c.level_keys, k, kl)) {
+        ta_set_level(w->r, w->a, s, n);
+        w->have_level = true;
         return 0;
     }
-    ta_record_add_owned(w->r, w->a, key, ta_arena_strndup(w->a, v->p, v->n), v->n, v->kind);
+    if (!w->have_msg && s && in_list(&w->p->c.message_keys, k, kl)) {
+        w->r->message = s;
+        w->r->message_len = (uint32_t)n;
+        w->r->message_plain = !v->esc && !v->high;
+        w->have_msg = true;
+        return 0;
+    }
+    size_t keyn;
+    const char *key = in_own(w, k, kl, v->key_esc, &keyn);
+    if (!key) return 0;
+    if (!s) s = in_own(w, v->p, v->n, false, &n); /* numbers, literals, nested objects as they are */
+    /* record_add, not set: a JSON line's members are unique in practice and
+     * this keeps parsing linear. */
+    ta_field *f = ta_record_add_owned(w->r, w->a, key, s, n, v->kind);
+    if (!v->key_esc && !v->key_high && keyn <= UINT16_MAX) {
+        f->plain |= TA_PLAIN_KEY;
+        f->key_len = (uint16_t)keyn;
+    }
+    if (v->kind == TA_STR && !v->esc && !v->high) f->plain |= TA_PLAIN_VAL;
     return 0;
 }
 
 static int json_parse(ta_parser *self, ta_record *r, ta_arena *a) {
-    walk w = {(json_parser *)self, r, a, false, false, false};
+    char *own = ta_arena_alloc(a, (size_t)r->line_len + 1);
+    memcpy(own, r->line, r->line_len);
+    own[r->line_len] = 0;
+    walk w = {(json_parser *)self, r, a, own, false, false, false};
     if (ta_json_object_each(r->line, r->line_len, member, &w) < 0) {
         r->nfields = 0;
         r->message = NULL;
@@ -86,6 +103,8 @@ static int json_parse(ta_parser *self, ta_record *r, ta_arena *a) {
         r->ts_ns = r->observed_ns;
         return -22;
     }
+    r->own = own;
+    r->own_len = r->line_len;
     return 0;
 }
 

@@ -64,7 +64,16 @@ typedef struct ta_field {
     const char *val;  /* NUL-terminated text (STR may also contain NUL bytes: use val_len) */
     uint32_t val_len;
     uint8_t kind;     /* ta_kind */
+    uint8_t plain;    /* TA_PLAIN_*: set by parsers, see ta_field_plain_val() */
+    uint16_t key_len; /* strlen(key) when plain has TA_PLAIN_KEY */
 } ta_field;
+
+/* A parser that knows a key or value is printable ASCII without '"' or
+ * '\\' says so in ta_field.plain, and renderers then copy it as it is
+ * instead of escaping it. The mark is trusted only while the string still
+ * lies in the record's parser copy (ta_record.own), so a processor that
+ * points key or val elsewhere can never leave a stale mark behind. */
+enum { TA_PLAIN_VAL = 1, TA_PLAIN_KEY = 2 };
 
 typedef struct ta_label {
     const char *name;
@@ -139,7 +148,29 @@ typedef struct ta_record {
     uint32_t fields_cap;
     uint64_t offset;        /* byte offset of the entry's first byte in its file */
     const ta_input_info *input;
+    const char *own;        /* the parser's private copy of the line, which plain-marked
+                             * field strings point into (ta_field.plain), or NULL */
+    uint32_t own_len;
+    uint32_t message_len;   /* the parser's message length and plainness (TA_PLAIN_VAL), */
+    uint8_t message_plain;  /* trusted only while message lies in own */
 } ta_record;
+
+static inline bool ta_in_own(const ta_record *r, const char *s, size_t n) {
+    return r->own && s >= r->own && s + n <= r->own + r->own_len;
+}
+/* The field's value needs no JSON escaping (see TA_PLAIN_VAL). */
+static inline bool ta_field_plain_val(const ta_record *r, const ta_field *f) {
+    return (f->plain & TA_PLAIN_VAL) && ta_in_own(r, f->val, f->val_len);
+}
+/* The message needs no JSON escaping and is message_len bytes long. */
+static inline bool ta_message_plain(const ta_record *r) {
+    return r->message && r->message_plain && ta_in_own(r, r->message, r->message_len) &&
+           !r->message[r->message_len];
+}
+/* The field's key needs no JSON escaping and is key_len bytes long. */
+static inline bool ta_field_plain_key(const ta_record *r, const ta_field *f) {
+    return (f->plain & TA_PLAIN_KEY) && ta_in_own(r, f->key, f->key_len) && !f->key[f->key_len];
+}
 
 /* Field helpers (record.c). Strings are copied into the arena. add appends
  * (no duplicate check); set replaces the first field with that key or adds. */

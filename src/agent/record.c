@@ -18,6 +18,8 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
     f->val = ta_arena_strndup(a, val ? val : "", val ? len : 0);
     f->val_len = val ? (uint32_t)len : 0;
     f->kind = (uint8_t)kind;
+    f->plain = 0;
+    f->key_len = 0;
     return f;
 }
 
@@ -35,6 +37,8 @@ ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const 
     f->val = val;
     f->val_len = (uint32_t)len;
     f->kind = (uint8_t)kind;
+    f->plain = 0;
+    f->key_len = 0;
     return f;
 }
 
@@ -51,6 +55,8 @@ ta_field *ta_record_set(ta_record *r, ta_arena *a, const char *key, const char *
     f->val = ta_arena_strndup(a, val ? val : "", val ? len : 0);
     f->val_len = val ? (uint32_t)len : 0;
     f->kind = (uint8_t)kind;
+    f->plain = 0;
+    f->key_len = 0;
     return f;
 }
 

@@ -140,17 +140,53 @@ static void put_key(ta_buf *out, const char *k) {
     PUTS(out, ":");
 }
 
+/* ,"key": for a key the parser marked plain (length known, nothing to escape). */
+static inline void put_plain_key(ta_buf *out, const char *k, size_t n) {
+    if (__builtin_expect(out->cap - out->len < n + 5, 0)) grow(out, n + 4);
+    char *o = out->p + out->len;
+    o[0] = ',';
+    o[1] = '"';
+    memcpy(o + 2, k, n);
+    o[n + 2] = '"';
+    o[n + 3] = ':';
+    o[n + 4] = 0;
+    out->len += n + 4;
+}
+
+/* "value" for a value the parser marked plain. */
+static inline void put_plain_str(ta_buf *out, const char *v, size_t n) {
+    if (__builtin_expect(out->cap - out->len < n + 3, 0)) grow(out, n + 2);
+    char *o = out->p + out->len;
+    o[0] = '"';
+    memcpy(o + 1, v, n);
+    o[n + 1] = '"';
+    o[n + 2] = 0;
+    out->len += n + 2;
+}
+
 static void put_str_field(ta_buf *out, const char *k, const char *v) {
     put_key(out, k);
     ta_render_json_str(out, v, strlen(v));
 }
 
+/* "00".."99": two digits per division. */
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
+
 /* Decimal digits of v into the end of buf[24]; returns the start. */
 static char *u64_dec(char *end, uint64_t v) {
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        end -= 2;
+        memcpy(end, digits2 + 2 * v, 2);
+    } else
+        *--end = (char)('0' + v);
     return end;
 }
 
@@ -177,62 +213,102 @@ static void put_time(ta_buf *out, int64_t ns) {
         cached_sec = sec;
     }
     put(out, cached, 20);
-    char f[9];
-    for (int i = 8; i >= 0; i--) {
-        f[i] = (char)('0' + frac % 10);
-        frac /= 10;
+    char f[10];
+    for (int i = 8; i > 0; i -= 2) {
+        memcpy(f + i - 1, digits2 + 2 * (frac % 100), 2);
+        frac /= 100;
     }
+    f[0] = (char)('0' + frac);
     put(out, f, 9);
     PUTS(out, "Z");
 }
 
-void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec) {
+/* ,"category":..,"input":..,"labels":{..}: the same for every entry of an input. */
+static void put_input(ta_buf *out, const ta_input_info *in) {
+    if (in->category) put_str_field(out, "category", in->category);
+    if (in->name) put_str_field(out, "input", in->name);
+    if (!in->nlabels) return;
+    put_key(out, "labels");
+    PUTS(out, "{");
+    for (uint32_t i = 0; i < in->nlabels; i++) {
+        if (i) PUTS(out, ",");
+        const ta_label *l = &in->labels[i];
+        ta_render_json_str(out, l->name, strlen(l->name));
+        PUTS(out, ":");
+        ta_render_json_str(out, l->value, strlen(l->value));
+    }
+    PUTS(out, "}");
+}
+
+/* What is the same for many entries of a batch, rendered once: the input's
+ * part and the file path of the last span seen. Valid for one batch (inputs
+ * and spans live at least as long as the batch). */
+typedef struct render_cache {
+    const ta_input_info *input;
+    ta_buf input_json;
+    uint32_t span;
+    ta_buf span_json;
+} render_cache;
+
+static void render(ta_buf *out, const ta_batch *b, const ta_record *rec, render_cache *c) {
     PUTS(out, "{\"timestamp\":\"");
     put_time(out, rec->ts_ns);
     PUTS(out, "\",\"ts_ns\":\"");
     put_i64(out, rec->ts_ns);
     PUTS(out, "\"");
-    if (rec->input) {
-        if (rec->input->category) put_str_field(out, "category", rec->input->category);
-        if (rec->input->name) put_str_field(out, "input", rec->input->name);
-        if (rec->input->nlabels) {
-            put_key(out, "labels");
-            PUTS(out, "{");
-            for (uint32_t i = 0; i < rec->input->nlabels; i++) {
-                if (i) PUTS(out, ",");
-                const ta_label *l = &rec->input->labels[i];
-                ta_render_json_str(out, l->name, strlen(l->name));
-                PUTS(out, ":");
-                ta_render_json_str(out, l->value, strlen(l->value));
-            }
-            PUTS(out, "}");
+    if (rec->input && c) {
+        if (c->input != rec->input) {
+            c->input_json.len = 0;
+            put_input(&c->input_json, rec->input);
+            c->input = rec->input;
         }
-    }
+        put(out, c->input_json.p, c->input_json.len);
+    } else if (rec->input)
+        put_input(out, rec->input);
     if (rec->level) put_str_field(out, "level", rec->level);
-    put_key(out, "message");
-    if (rec->message) ta_render_json_str(out, rec->message, strlen(rec->message));
+    PUTS(out, ",\"message\":");
+    if (ta_message_plain(rec)) put_plain_str(out, rec->message, rec->message_len);
+    else if (rec->message)
+        ta_render_json_str(out, rec->message,
+                           ta_in_own(rec, rec->message, rec->message_len) ? rec->message_len : strlen(rec->message));
     else ta_render_json_str(out, rec->line, rec->line_len);
     for (uint32_t i = 0; i < rec->nfields; i++) {
         const ta_field *f = &rec->fields[i];
-        put_key(out, f->key);
-        if (f->kind == TA_STR) ta_render_json_str(out, f->val, f->val_len);
-        else put(out, f->val, f->val_len);
+        if (ta_field_plain_key(rec, f)) put_plain_key(out, f->key, f->key_len);
+        else put_key(out, f->key);
+        if (f->kind != TA_STR) put(out, f->val, f->val_len);
+        else if (ta_field_plain_val(rec, f)) put_plain_str(out, f->val, f->val_len);
+        else ta_render_json_str(out, f->val, f->val_len);
     }
     if (rec->parse_error) PUTS(out, ",\"traild.parse_error\":true");
-    if (b && rec->span < b->nspans && b->spans[rec->span].path)
-        put_str_field(out, "log.file.path", b->spans[rec->span].path);
+    if (b && rec->span < b->nspans && b->spans[rec->span].path) {
+        if (!c) put_str_field(out, "log.file.path", b->spans[rec->span].path);
+        else {
+            if (c->span != rec->span || !c->span_json.len) {
+                c->span_json.len = 0;
+                put_str_field(&c->span_json, "log.file.path", b->spans[rec->span].path);
+                c->span = rec->span;
+            }
+            put(out, c->span_json.p, c->span_json.len);
+        }
+    }
     PUTS(out, ",\"log.offset\":");
     put_i64(out, (int64_t)rec->offset);
     PUTS(out, "}");
 }
 
+void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec) { render(out, b, rec, NULL); }
+
 void ta_render_batch_jsonl(ta_buf *out, const ta_batch *b, bool raw) {
+    render_cache c = {0};
     for (uint32_t i = 0; i < b->nrecs; i++) {
         const ta_record *r = &b->recs[i];
         if (raw) put(out, r->line, r->line_len);
-        else ta_render_json(out, b, r);
+        else render(out, b, r, &c);
         PUTS(out, "\n");
     }
+    ta_buf_free(&c.input_json);
+    ta_buf_free(&c.span_json);
 }
 
 void ta_utf8_sanitize(ta_buf *out, const char *s, size_t n) {
