@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 #ifdef TA_HAVE_SNAPPY
 #include <snappy-c.h>
 #endif
@@ -399,11 +399,32 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
 
 /* ------------------------------------------------------------ compression */
 
-int ta_gzip(const char *in, size_t n, ta_buf *out, int level) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
-    size_t bound = deflateBound(&z, (uLong)n) + 32;
+/* libdeflate compresses a whole buffer in one call: at level 1 it is about
+ * twice as fast as zlib's deflate level 1 and its output is smaller. The
+ * compressor (its hash tables) is allocated once per output. */
+struct ta_gzipper {
+    struct libdeflate_compressor *c;
+};
+
+ta_gzipper *ta_gzipper_new(int level) {
+    ta_gzipper *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->c = libdeflate_alloc_compressor(level);
+    if (!g->c) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void ta_gzipper_free(ta_gzipper *g) {
+    if (!g) return;
+    libdeflate_free_compressor(g->c);
+    free(g);
+}
+
+int ta_gzipper_compress(ta_gzipper *g, const char *in, size_t n, ta_buf *out) {
+    size_t bound = libdeflate_gzip_compress_bound(g->c, n);
     out->len = 0;
     if (out->cap < bound + 1) {
         ta_buf_free(out);
@@ -411,14 +432,18 @@ int ta_gzip(const char *in, size_t n, ta_buf *out, int level) {
         if (!out->p) abort();
         out->cap = bound + 1;
     }
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)n;
-    z.next_out = (Bytef *)out->p;
-    z.avail_out = (uInt)bound;
-    int r = deflate(&z, Z_FINISH);
-    out->len = bound - z.avail_out;
-    deflateEnd(&z);
-    return r == Z_STREAM_END ? 0 : -1;
+    size_t len = libdeflate_gzip_compress(g->c, in, n, out->p, bound);
+    if (!len) return -1;
+    out->len = len;
+    return 0;
+}
+
+int ta_gzip(const char *in, size_t n, ta_buf *out, int level) {
+    ta_gzipper *g = ta_gzipper_new(level);
+    if (!g) return -1;
+    int r = ta_gzipper_compress(g, in, n, out);
+    ta_gzipper_free(g);
+    return r;
 }
 
 int ta_snappy(const char *in, size_t n, ta_buf *out) {

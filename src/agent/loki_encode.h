@@ -38,7 +38,13 @@ const char *ta_loki_check_labels(const ta_loki_enc *e, char *msg, size_t msglen)
 void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t n, ta_buf *out);
 void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_t n, ta_buf *out);
 
-/* gzip (RFC 1952) / snappy block compression of in into out (replaced). 0 or -1. */
+/* gzip (RFC 1952) / snappy block compression of in into out (replaced). 0 or -1.
+ * A ta_gzipper keeps its compressor between calls (one per output thread:
+ * not thread-safe); ta_gzip allocates one per call. Levels 1..12 (libdeflate). */
+typedef struct ta_gzipper ta_gzipper;
+ta_gzipper *ta_gzipper_new(int level); /* NULL on failure */
+void ta_gzipper_free(ta_gzipper *g);
+int ta_gzipper_compress(ta_gzipper *g, const char *in, size_t n, ta_buf *out);
 int ta_gzip(const char *in, size_t n, ta_buf *out, int level);
 int ta_snappy(const char *in, size_t n, ta_buf *out);
 
