@@ -209,3 +209,58 @@ TEST(render_is_valid_for_any_bytes) {
     CHECK_STR(b.p, "\"a\\\"\\\\\\n\\u0001\xEF\xBF\xBD\xc3\xa9\"");
     ta_buf_free(&b);
 }
+
+/* The json parser marks keys and values that need no escaping, and the
+ * renderer copies those as they are: the output must be the same JSON as
+ * if every string went through the escaper. */
+TEST(json_render_plain_and_escaped_members) {
+    ta_arena *a = ta_arena_new();
+    ta_config *c;
+    int rc;
+    ta_record *r = tu_parse_with("json", default_conf("json", NULL, &c),
+                                 "{\"msg\":\"say \\\"hi\\\"\",\"plain\":\"v 1\",\"k\\\"q\":\"a\\nb\","
+                                 "\"caf\xc3\xa9\":\"cr\xc3\xa8me\",\"bad\":\"x\xffy\",\"u\":\"\\u0041\\u0000z\",\"n\":-1.5e3}",
+                                 a, &rc);
+    CHECK_INT(rc, ==, 0);
+    ta_buf b = {0};
+    ta_render_json(&b, NULL, r);
+    CHECK_CONTAINS(b.p, ",\"message\":\"say \\\"hi\\\"\",");
+    CHECK_CONTAINS(b.p, ",\"plain\":\"v 1\",");
+    CHECK_CONTAINS(b.p, ",\"k\\\"q\":\"a\\nb\",");
+    CHECK_CONTAINS(b.p, ",\"caf\xc3\xa9\":\"cr\xc3\xa8me\",");
+    CHECK_CONTAINS(b.p, ",\"bad\":\"x\xEF\xBF\xBDy\",");
+    CHECK_CONTAINS(b.p, ",\"u\":\"A\\u0000z\",");
+    CHECK_CONTAINS(b.p, ",\"n\":-1.5e3,");
+    /* The raw line is untouched by the parser's in-place work. */
+    CHECK(memchr(r->line, 0, r->line_len) == NULL);
+    ta_buf_free(&b);
+    ta_config_free(c);
+    ta_arena_free(a);
+}
+
+/* A processor that points a marked key or value at other text (without
+ * clearing the mark) still gets that text escaped: a mark is trusted only
+ * while the string lies in the parser's copy of the line. */
+TEST(json_plain_mark_never_outlives_its_string) {
+    ta_arena *a = ta_arena_new();
+    ta_config *c;
+    int rc;
+    ta_record *r = tu_parse_with("json", default_conf("json", NULL, &c),
+                                 "{\"message\":\"m\",\"user\":\"bob\",\"role\":\"admin\"}", a, &rc);
+    CHECK_INT(rc, ==, 0);
+    ta_field *u = ta_record_get(r, "user"), *k = ta_record_get(r, "role");
+    CHECK(u && (u->plain & TA_PLAIN_VAL));
+    CHECK(k && (k->plain & TA_PLAIN_KEY));
+    u->val = "x\",\"admin\":\"true";
+    u->val_len = (uint32_t)strlen(u->val);
+    k->key = "r\"ole";
+    r->message = "new \"message\"";
+    ta_buf b = {0};
+    ta_render_json(&b, NULL, r);
+    CHECK_CONTAINS(b.p, ",\"message\":\"new \\\"message\\\"\",");
+    CHECK_CONTAINS(b.p, ",\"user\":\"x\\\",\\\"admin\\\":\\\"true\",");
+    CHECK_CONTAINS(b.p, ",\"r\\\"ole\":\"admin\",");
+    ta_buf_free(&b);
+    ta_config_free(c);
+    ta_arena_free(a);
+}
