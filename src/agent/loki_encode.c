@@ -59,21 +59,117 @@ const char *ta_loki_check_labels(const ta_loki_enc *e, char *msg, size_t msglen)
 
 /* ------------------------------------------------------------ label sets */
 
+/* What one encode call works from, derived once from the configuration
+ * (not per entry): sanitized label names, which sources are keywords, the
+ * order labels sort in, metadata names already rendered as JSON keys. */
+enum { SRC_FIELD, SRC_CATEGORY, SRC_INPUT, SRC_LEVEL, SRC_STATIC };
+
+typedef struct cand {
+    const char *src;          /* configured source / static label name */
+    const char *name;         /* sanitized label name; equal names share one pointer */
+    size_t name_len;
+    uint8_t kind;             /* SRC_* */
+    const char *sval;         /* SRC_STATIC: the value */
+    size_t slen;
+    const ta_input_info *in;  /* input the cached lookup below is for */
+    int32_t in_label;         /* index of src in in->labels, or -1 */
+    uint32_t hint;            /* field index where src was last found */
+} cand;
+
+typedef struct plan {
+    cand *c;            /* labels then static labels, configuration order */
+    uint32_t nc;
+    uint32_t *order;    /* candidates sorted by (name, index): equal names adjacent */
+    char *names;        /* storage of the sanitized names */
+    ta_buf meta_keys;   /* per metadata name: its JSON string and ':' */
+    size_t *meta_off;   /* nmeta + 1 offsets into meta_keys */
+    char (*meta_names)[128]; /* sanitized metadata names (protobuf) */
+    uint32_t *meta_hint;
+} plan;
+
+static void plan_init(plan *pl, const ta_loki_enc *e) {
+    memset(pl, 0, sizeof *pl);
+    uint32_t nc = e->nlabels + e->nstatic;
+    pl->nc = nc;
+    pl->c = calloc(nc ? nc : 1, sizeof *pl->c);
+    pl->order = malloc((nc ? nc : 1) * sizeof *pl->order);
+    pl->names = malloc((nc ? nc : 1) * 128);
+    pl->meta_off = malloc((e->nmeta + 1) * sizeof *pl->meta_off);
+    pl->meta_names = malloc((e->nmeta ? e->nmeta : 1) * sizeof *pl->meta_names);
+    pl->meta_hint = calloc(e->nmeta ? e->nmeta : 1, sizeof *pl->meta_hint);
+    if (!pl->c || !pl->order || !pl->names || !pl->meta_off || !pl->meta_names || !pl->meta_hint) abort();
+    for (uint32_t i = 0; i < nc; i++) {
+        cand *c = &pl->c[i];
+        char *nm = pl->names + (size_t)i * 128;
+        if (i < e->nlabels) {
+            c->src = e->labels[i];
+            c->kind = strcmp(c->src, "category") == 0 ? SRC_CATEGORY
+                      : strcmp(c->src, "input") == 0  ? SRC_INPUT
+                      : strcmp(c->src, "level") == 0  ? SRC_LEVEL
+                                                      : SRC_FIELD;
+        } else {
+            c->src = e->static_labels[i - e->nlabels].name;
+            c->kind = SRC_STATIC;
+            c->sval = e->static_labels[i - e->nlabels].value;
+            c->slen = c->sval ? strlen(c->sval) : 0;
+        }
+        ta_loki_label_name(c->src, nm, 128);
+        c->name = nm;
+        c->name_len = strlen(nm);
+        for (uint32_t k = 0; k < i; k++)
+            if (strcmp(pl->c[k].name, nm) == 0) {
+                c->name = pl->c[k].name;
+                break;
+            }
+        c->in_label = -1;
+        /* insertion sort by (name, index): a handful of labels */
+        uint32_t j = i;
+        while (j && strcmp(pl->c[pl->order[j - 1]].name, nm) > 0) {
+            pl->order[j] = pl->order[j - 1];
+            j--;
+        }
+        pl->order[j] = i;
+    }
+    for (uint32_t m = 0; m < e->nmeta; m++) {
+        ta_loki_label_name(e->meta[m], pl->meta_names[m], sizeof pl->meta_names[m]);
+        pl->meta_off[m] = pl->meta_keys.len;
+        ta_render_json_str(&pl->meta_keys, pl->meta_names[m], strlen(pl->meta_names[m]));
+        ta_buf_put(&pl->meta_keys, ":", 1);
+    }
+    pl->meta_off[e->nmeta] = pl->meta_keys.len;
+}
+
+static void plan_free(plan *pl) {
+    free(pl->c);
+    free(pl->order);
+    free(pl->names);
+    ta_buf_free(&pl->meta_keys);
+    free(pl->meta_off);
+    free(pl->meta_names);
+    free(pl->meta_hint);
+}
+
 typedef struct lv {
-    char name[128];
+    const char *name;
+    size_t name_len;
     const char *val;
     size_t len;
 } lv;
 
 /* Field lookup that first tries where the key was in the previous record:
- * entries of one input usually have their fields in the same order. */
+ * entries of one input usually have their fields in the same order. A key
+ * most entries lack (trace_id, host) is compared by its first byte before
+ * strcmp. */
 static const ta_field *find_field(const ta_record *r, const char *key, uint32_t *hint) {
     if (hint && *hint < r->nfields && strcmp(r->fields[*hint].key, key) == 0) return &r->fields[*hint];
-    for (uint32_t i = 0; i < r->nfields; i++)
-        if (strcmp(r->fields[i].key, key) == 0) {
+    const char k0 = key[0];
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        const char *fk = r->fields[i].key;
+        if (fk[0] == k0 && strcmp(fk, key) == 0) {
             if (hint) *hint = i;
             return &r->fields[i];
         }
+    }
     return NULL;
 }
 
@@ -84,68 +180,78 @@ static const char *field_text_h(const ta_record *r, const char *key, size_t *len
     return f->val;
 }
 
-
-static const char *source_value(const char *src, const ta_record *r, size_t *len, uint32_t *hint) {
+/* A label source's value for r: the keyword (category, input, level), else
+ * the input's static label of that name, else the entry's field. */
+static const char *source_value(cand *c, const ta_record *r, size_t *len, bool use_hint) {
     const ta_input_info *in = r->input;
     const char *v = NULL;
-    if (strcmp(src, "category") == 0) v = in ? in->category : NULL;
-    else if (strcmp(src, "input") == 0) v = in ? in->name : NULL;
-    else if (strcmp(src, "level") == 0) v = r->level;
+    if (c->kind == SRC_CATEGORY) v = in ? in->category : NULL;
+    else if (c->kind == SRC_INPUT) v = in ? in->name : NULL;
+    else if (c->kind == SRC_LEVEL) v = r->level;
     if (v) {
         *len = strlen(v);
         return v;
     }
-    for (uint32_t i = 0; in && i < in->nlabels; i++)
-        if (strcmp(in->labels[i].name, src) == 0) {
-            *len = strlen(in->labels[i].value);
-            return in->labels[i].value;
-        }
-    return field_text_h(r, src, len, hint);
+    if (in != c->in) { /* records of one input share its info: look the name up once */
+        c->in = in;
+        c->in_label = -1;
+        for (uint32_t i = 0; in && i < in->nlabels; i++)
+            if (strcmp(in->labels[i].name, c->src) == 0) {
+                c->in_label = (int32_t)i;
+                break;
+            }
+    }
+    if (c->in_label >= 0) {
+        *len = strlen(in->labels[c->in_label].value);
+        return in->labels[c->in_label].value;
+    }
+    return field_text_h(r, c->src, len, use_hint ? &c->hint : NULL);
 }
 
 static bool same_labels(const lv *a, const lv *b, uint32_t n) {
     for (uint32_t i = 0; i < n; i++)
-        if (a[i].len != b[i].len || strcmp(a[i].name, b[i].name) != 0 ||
+        if (a[i].len != b[i].len || a[i].name != b[i].name ||
             (a[i].val != b[i].val && memcmp(a[i].val, b[i].val, a[i].len) != 0))
             return false;
     return true;
 }
 
-static int lv_cmp(const void *a, const void *b) { return strcmp(((const lv *)a)->name, ((const lv *)b)->name); }
-
 /* The stream's labels, sorted by name, empty values left out, one value per
- * name (configured sources win over static labels). At least one label:
- * Loki rejects a stream without any, so `category` is the fallback. */
-static uint32_t label_set(const ta_loki_enc *e, const ta_record *r, lv *out, uint32_t *hints) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < e->nlabels + e->nstatic; i++) {
-        const char *name, *v;
-        size_t len = 0;
-        if (i < e->nlabels) {
-            name = e->labels[i];
-            v = source_value(name, r, &len, hints ? &hints[i] : NULL);
-        } else {
-            name = e->static_labels[i - e->nlabels].name;
-            v = e->static_labels[i - e->nlabels].value;
-            len = v ? strlen(v) : 0;
-        }
-        if (!v || !len) continue;
-        lv cand;
-        ta_loki_label_name(name, cand.name, sizeof cand.name);
-        cand.val = v;
-        cand.len = len;
-        bool dup = false;
-        for (uint32_t k = 0; k < n; k++)
-            if (strcmp(out[k].name, cand.name) == 0) dup = true;
-        if (!dup) out[n++] = cand;
+ * name (the first configured with a value wins: sources before static
+ * labels). At least one label: Loki rejects a stream without any, so
+ * `category` is the fallback. out has room for pl->nc (at least 1). */
+static uint32_t label_set(plan *pl, const ta_record *r, lv *out, bool use_hint) {
+    const char *vals[64];
+    size_t lens[64];
+    const char **v = pl->nc <= 64 ? vals : malloc(pl->nc * sizeof *v);
+    size_t *vl = pl->nc <= 64 ? lens : malloc(pl->nc * sizeof *vl);
+    if (!v || !vl) abort();
+    for (uint32_t i = 0; i < pl->nc; i++) { /* every source, in order (lookups keep their hints current) */
+        cand *c = &pl->c[i];
+        vl[i] = 0;
+        if (c->kind == SRC_STATIC) {
+            v[i] = c->sval;
+            vl[i] = c->slen;
+        } else v[i] = source_value(c, r, &vl[i], use_hint);
     }
+    uint32_t n = 0;
+    const char *last = NULL;
+    for (uint32_t k = 0; k < pl->nc; k++) { /* sorted; of equal names the lowest index comes first */
+        uint32_t i = pl->order[k];
+        const cand *c = &pl->c[i];
+        if (!v[i] || !vl[i] || c->name == last) continue;
+        last = c->name;
+        out[n++] = (lv){c->name, c->name_len, v[i], vl[i]};
+    }
+    if (v != vals) free(v);
+    if (vl != lens) free(vl);
     if (!n) {
-        snprintf(out[0].name, sizeof out[0].name, "category");
+        out[0].name = "category";
+        out[0].name_len = 8;
         out[0].val = r->input && r->input->category ? r->input->category : "unknown";
         out[0].len = strlen(out[0].val);
         n = 1;
     }
-    qsort(out, n, sizeof *out, lv_cmp);
     return n;
 }
 
@@ -156,21 +262,26 @@ static void label_text(ta_buf *b, const lv *l, uint32_t n, ta_buf *tmp) {
     ta_buf_put(b, "{", 1);
     for (uint32_t i = 0; i < n; i++) {
         if (i) ta_buf_put(b, ", ", 2);
-        ta_buf_put(b, l[i].name, strlen(l[i].name));
+        ta_buf_put(b, l[i].name, l[i].name_len);
         ta_buf_put(b, "=\"", 2);
         tmp->len = 0;
         ta_utf8_sanitize(tmp, l[i].val, l[i].len);
+        size_t run = 0; /* start of the bytes not yet copied: copied in runs */
         for (size_t k = 0; k < tmp->len; k++) {
             unsigned char c = (unsigned char)tmp->p[k];
+            if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f) continue;
+            ta_buf_put(b, tmp->p + run, k - run);
+            run = k + 1;
             if (c == '"' || c == '\\') {
                 char e[2] = {'\\', (char)c};
                 ta_buf_put(b, e, 2);
             } else if (c == '\n') ta_buf_put(b, "\\n", 2);
-            else if (c < 0x20 || c == 0x7f) {
+            else {
                 char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
                 ta_buf_put(b, e, 4);
-            } else ta_buf_put(b, &tmp->p[k], 1);
+            }
         }
+        ta_buf_put(b, tmp->p + run, tmp->len - run);
         ta_buf_put(b, "\"", 1);
     }
     ta_buf_put(b, "}", 1);
@@ -205,7 +316,13 @@ static uint64_t fnv(const char *s, size_t n) {
     return h;
 }
 
-static void group(const ta_loki_enc *e, const ta_loki_item *items, size_t n, grouping *g) {
+static lv *lv_array(const plan *pl) {
+    lv *a = malloc((pl->nc ? pl->nc : 1) * sizeof *a);
+    if (!a) abort();
+    return a;
+}
+
+static void group(plan *pl, const ta_loki_item *items, size_t n, grouping *g) {
     size_t cap = 16;
     while (cap < 2 * n) cap *= 2;
     int32_t *slots = malloc(cap * sizeof *slots);
@@ -215,21 +332,23 @@ static void group(const ta_loki_enc *e, const ta_loki_item *items, size_t n, gro
     g->first = malloc((n ? n : 1) * sizeof *g->first);
     g->nstreams = 0;
     if (!slots || !g->ents || !g->keys || !g->first) abort();
-    lv ls[32], prev[32];
-    uint32_t nprev = 0, prev_stream = 0, hints[32] = {0};
+    lv *ls = lv_array(pl), *prev = lv_array(pl);
+    uint32_t nprev = 0, prev_stream = 0;
     ta_buf key = {0}, tmp = {0};
     bool sorted = true;
     for (size_t i = 0; i < n; i++) {
-        uint32_t nl = label_set(e, items[i].rec, ls, hints);
+        uint32_t nl = label_set(pl, items[i].rec, ls, true);
         if (i && nl == nprev && same_labels(ls, prev, nl)) { /* the usual case: same stream as the previous entry */
             g->ents[i] = (ent){prev_stream, (uint32_t)i, item_ts(items[i].rec)};
             if (ent_cmp(&g->ents[i - 1], &g->ents[i]) > 0) sorted = false;
             continue;
         }
-        memcpy(prev, ls, nl * sizeof *ls);
+        lv *t = prev; /* ls becomes prev: swap instead of copying */
+        prev = ls;
+        ls = t;
         nprev = nl;
         key.len = 0;
-        label_text(&key, ls, nl, &tmp);
+        label_text(&key, prev, nl, &tmp);
         size_t h = (size_t)fnv(key.p, key.len) & (cap - 1);
         while (slots[h] >= 0 && strcmp(g->keys[slots[h]], key.p) != 0) h = (h + 1) & (cap - 1);
         if (slots[h] < 0) {
@@ -243,6 +362,8 @@ static void group(const ta_loki_enc *e, const ta_loki_item *items, size_t n, gro
         if (i && ent_cmp(&g->ents[i - 1], &g->ents[i]) > 0) sorted = false;
     }
     if (!sorted) qsort(g->ents, n, sizeof *g->ents, ent_cmp);
+    free(ls);
+    free(prev);
     ta_buf_free(&key);
     ta_buf_free(&tmp);
     free(slots);
@@ -267,47 +388,69 @@ static void line_of(const ta_loki_enc *e, const ta_loki_item *it, ta_buf *scratc
     *n = scratch->len;
 }
 
+/* Structured metadata value m of r (NULL if absent or empty). The hint is
+ * kept for the first 32 names only, as before. */
+static const char *meta_value(plan *pl, const ta_loki_enc *e, uint32_t m, const ta_record *r, size_t *vl) {
+    *vl = 0;
+    const char *v = field_text_h(r, e->meta[m], vl, m < 32 ? &pl->meta_hint[m] : NULL);
+    return v && *vl ? v : NULL;
+}
+
 /* ------------------------------------------------------------ JSON */
 
+/* `,["<ts>",` (without the comma for the first value): %lld without printf. */
+static void put_ts(ta_buf *out, bool first, int64_t ts) {
+    char t[32];
+    char *e = t + sizeof t, *p = e;
+    *--p = ',';
+    *--p = '"';
+    uint64_t u = ts < 0 ? (uint64_t)0 - (uint64_t)ts : (uint64_t)ts;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (ts < 0) *--p = '-';
+    *--p = '"';
+    *--p = '[';
+    if (!first) *--p = ',';
+    ta_buf_put(out, p, (size_t)(e - p));
+}
+
 void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t n, ta_buf *out) {
+    plan pl;
+    plan_init(&pl, e);
     grouping g;
-    group(e, items, n, &g);
+    group(&pl, items, n, &g);
     ta_buf scratch = {0};
-    uint32_t mhints[32] = {0};
-    char num[32];
+    lv *ls = lv_array(&pl);
     ta_buf_put(out, "{\"streams\":[", 12);
     for (size_t i = 0; i < n;) {
         uint32_t s = g.ents[i].stream;
         if (i) ta_buf_put(out, ",", 1);
-        lv ls[32];
-        uint32_t nl = label_set(e, items[g.first[s]].rec, ls, NULL);
+        uint32_t nl = label_set(&pl, items[g.first[s]].rec, ls, false);
         ta_buf_put(out, "{\"stream\":{", 11);
         for (uint32_t k = 0; k < nl; k++) {
             if (k) ta_buf_put(out, ",", 1);
-            ta_render_json_str(out, ls[k].name, strlen(ls[k].name));
+            ta_render_json_str(out, ls[k].name, ls[k].name_len);
             ta_buf_put(out, ":", 1);
             ta_render_json_str(out, ls[k].val, ls[k].len);
         }
         ta_buf_put(out, "},\"values\":[", 12);
         for (bool firstv = true; i < n && g.ents[i].stream == s; i++, firstv = false) {
             const ta_loki_item *it = &items[g.ents[i].idx];
-            int nn = snprintf(num, sizeof num, "%s[\"%lld\",", firstv ? "" : ",", (long long)g.ents[i].ts);
-            ta_buf_put(out, num, (size_t)nn);
+            put_ts(out, firstv, g.ents[i].ts);
             const char *lp;
             size_t ll;
             line_of(e, it, &scratch, &lp, &ll);
             ta_render_json_str(out, lp, ll);
             bool any = false;
             for (uint32_t m = 0; m < e->nmeta; m++) {
-                size_t vl = 0;
-                const char *v = field_text_h(it->rec, e->meta[m], &vl, m < 32 ? &mhints[m] : NULL);
-                if (!v || !vl) continue;
+                size_t vl;
+                const char *v = meta_value(&pl, e, m, it->rec, &vl);
+                if (!v) continue;
                 ta_buf_put(out, any ? "," : ",{", any ? 1 : 2);
                 any = true;
-                char name[128];
-                ta_loki_label_name(e->meta[m], name, sizeof name);
-                ta_render_json_str(out, name, strlen(name));
-                ta_buf_put(out, ":", 1);
+                ta_buf_put(out, pl.meta_keys.p + pl.meta_off[m], pl.meta_off[m + 1] - pl.meta_off[m]);
                 ta_render_json_str(out, v, vl);
             }
             ta_buf_put(out, any ? "}]" : "]", any ? 2 : 1);
@@ -315,8 +458,10 @@ void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t
         ta_buf_put(out, "]}", 2);
     }
     ta_buf_put(out, "]}", 2);
+    free(ls);
     ta_buf_free(&scratch);
     group_free(&g);
+    plan_free(&pl);
 }
 
 /* ------------------------------------------------------------ protobuf */
@@ -349,10 +494,11 @@ static void pb_string(ta_buf *b, unsigned field, const char *p, size_t n, ta_buf
 /* PushRequest{1: StreamAdapter{1: labels, 2: EntryAdapter{1: Timestamp{1: s, 2: ns},
  * 2: line, 3: LabelPairAdapter{1: name, 2: value}}}} — Loki's push.proto. */
 void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_t n, ta_buf *out) {
+    plan pl;
+    plan_init(&pl, e);
     grouping g;
-    group(e, items, n, &g);
+    group(&pl, items, n, &g);
     ta_buf scratch = {0}, sb = {0}, eb = {0}, tb = {0}, tmp = {0}, mb = {0};
-    uint32_t mhints[32] = {0};
     for (size_t i = 0; i < n;) {
         uint32_t s = g.ents[i].stream;
         sb.len = 0;
@@ -373,13 +519,11 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
             line_of(e, it, &scratch, &lp, &ll);
             pb_string(&eb, 2, lp, ll, &tmp);
             for (uint32_t m = 0; m < e->nmeta; m++) {
-                size_t vl = 0;
-                const char *v = field_text_h(it->rec, e->meta[m], &vl, m < 32 ? &mhints[m] : NULL);
-                if (!v || !vl) continue;
-                char name[128];
-                ta_loki_label_name(e->meta[m], name, sizeof name);
+                size_t vl;
+                const char *v = meta_value(&pl, e, m, it->rec, &vl);
+                if (!v) continue;
                 mb.len = 0;
-                pb_bytes(&mb, 1, name, strlen(name));
+                pb_bytes(&mb, 1, pl.meta_names[m], strlen(pl.meta_names[m]));
                 pb_string(&mb, 2, v, vl, &tmp);
                 pb_bytes(&eb, 3, mb.p, mb.len);
             }
@@ -395,6 +539,7 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
     ta_buf_free(&tmp);
     ta_buf_free(&mb);
     group_free(&g);
+    plan_free(&pl);
 }
 
 /* ------------------------------------------------------------ compression */
