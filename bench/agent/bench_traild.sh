@@ -44,6 +44,8 @@ start_receiver() {
 accepted() { curl -sf "http://127.0.0.1:$rport/stats" | awk '{for (i = 1; i < NF; i++) if ($i == "accepted") print $(i+1)}'; }
 
 # Sections to run (all by default): ONLY="file loki steady_100k steady_10k parse"
+# (steady_10k_file / steady_10k_loki run one half of steady_10k; STEADY_S sets
+# its writer's seconds, 20 by default: CPU is measured from the 5th second on).
 only=${ONLY:-file loki steady_100k steady_10k parse}
 want() { [[ " $only " == *" $1 "* ]]; }
 
@@ -135,8 +137,8 @@ PY
 steady_lines() { { wc -l < "$d/$1/out.jsonl"; } 2>/dev/null || echo 0; }
 want steady_100k && steady steady_100k_file 100000 10 file
 want steady_100k && steady steady_100k_loki 100000 10 loki
-want steady_10k && steady steady_10k_file 10000 20 file
-want steady_10k && steady steady_10k_loki 10000 20 loki
+{ want steady_10k || want steady_10k_file; } && steady steady_10k_file 10000 "${STEADY_S:-20}" file
+{ want steady_10k || want steady_10k_loki; } && steady steady_10k_loki 10000 "${STEADY_S:-20}" loki
 
 want parse || exit 0
 # The parser alone, one core (lines in memory, as the pipeline hands them over).
@@ -144,7 +146,7 @@ lib=$build/src/agent/libtraild_core.a
 if [ -f "$lib" ]; then
   cc -O2 -D_GNU_SOURCE -I"$here/../../src/agent" "$here/parse_bench.c" \
      -Wl,--start-group $(find "$build/src" -name '*.a') -Wl,--end-group \
-     $(pkg-config --libs yaml-0.1 libzstd libcurl libmicrohttpd snappy zlib) -lcrypto -lpthread -lm -o "$d/parse_bench"
+     $(pkg-config --libs yaml-0.1 libzstd libcurl libmicrohttpd snappy zlib $(pkg-config --exists libdeflate && echo libdeflate)) -lcrypto -lpthread -lm -o "$d/parse_bench"
   head -300000 "$d/lines.jsonl" > "$d/p.jsonl"
   "$d/parse_bench" "$d/p.jsonl" json
 fi

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "swar.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 64
 
@@ -26,45 +29,65 @@ static int hexv(char ch) {
 }
 
 /* At '"': skips the string, sets body span; *esc and *high tell whether
- * the body holds escapes / bytes >= 0x80 (what a renderer must look at). */
+ * the body holds escapes / bytes >= 0x80 (what a renderer must look at).
+ * The hot loop of every parser: 16 bytes at a time, stopping only at a
+ * quote, a backslash or a control byte. */
 static int str(cur *c, const char **p, size_t *n, bool *esc, bool *high) {
-    if (c->i >= c->n || c->s[c->i] != '"') return -1;
-    size_t start = ++c->i;
-    *esc = *high = false;
-    while (c->i < c->n) {
-        c->i += ta_plain_run(c->s + c->i, c->n - c->i, *high); /* stop at the first high byte only */
-        if (c->i >= c->n) break;
-        unsigned char ch = (unsigned char)c->s[c->i];
-        if (ch == '"') {
-            *p = c->s + start;
-            *n = c->i - start;
-            c->i++;
+    const char *s = c->s;
+    size_t i = c->i, end = c->n;
+    if (i >= end || s[i] != '"') return -1;
+    size_t start = ++i;
+    bool e = false, h = false;
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
+                      ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
+        for (; i + 16 <= end; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+            m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_xor_si128(v, flip), ctl)); /* unsigned byte < 0x20 */
+            unsigned mask = (unsigned)_mm_movemask_epi8(m), hi = (unsigned)_mm_movemask_epi8(v);
+            if (mask) {
+                unsigned at = (unsigned)__builtin_ctz(mask);
+                if (hi & ((1u << at) - 1)) h = true; /* high bytes before the stop only */
+                i += at;
+                goto special;
+            }
+            if (hi) h = true;
+        }
+#endif
+        for (;; i++) {
+            if (i >= end) return -1;
+            unsigned char ch = (unsigned char)s[i];
+            if (ch == '"' || ch == '\\' || ch < 0x20) break;
+            if (ch >= 0x80) h = true;
+        }
+#ifdef __SSE2__
+    special:
+#endif
+        if (s[i] == '"') {
+            *p = s + start;
+            *n = i - start;
+            *esc = e;
+            *high = h;
+            c->i = i + 1;
             return 0;
         }
-        if (ch >= 0x80) {
-            *high = true;
-            c->i++;
+        if ((unsigned char)s[i] < 0x20) return -1;
+        /* a backslash */
+        e = true;
+        if (i + 1 >= end) return -1;
+        char x = s[i + 1];
+        if (x == 'u') {
+            if (i + 6 > end) return -1;
+            for (size_t k = 2; k < 6; k++)
+                if (hexv(s[i + k]) < 0) return -1;
+            i += 6;
             continue;
         }
-        if (ch < 0x20) return -1;
-        if (ch == '\\') {
-            *esc = true;
-            if (c->i + 1 >= c->n) return -1;
-            char e = c->s[c->i + 1];
-            if (e == 'u') {
-                if (c->i + 6 > c->n) return -1;
-                for (int k = 2; k < 6; k++)
-                    if (hexv(c->s[c->i + (size_t)k]) < 0) return -1;
-                c->i += 6;
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", e) || !e) return -1;
-            c->i += 2;
-            continue;
-        }
-        c->i++;
+        if (!x || !strchr("\"\\/bfnrt", x)) return -1;
+        i += 2;
     }
-    return -1;
 }
 
 static int value(cur *c, ta_json_val *v, int depth);

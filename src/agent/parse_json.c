@@ -22,9 +22,18 @@ static const ta_option json_options[] = {
     TA_OPTIONS_END,
 };
 
+/* A configured key list with the lengths taken once (keys are compared
+ * with every member of every line). */
+typedef struct key_list {
+    const char **v;
+    size_t *len;
+    uint32_t n;
+} key_list;
+
 typedef struct json_parser {
     ta_parser base;
     json_conf c;
+    key_list time_keys, level_keys, message_keys;
 } json_parser;
 
 typedef struct walk {
@@ -35,9 +44,9 @@ typedef struct walk {
     bool have_time, have_level, have_msg;
 } walk;
 
-static bool in_list(const ta_strlist *l, const char *k, size_t kl) {
+static bool in_list(const key_list *l, const char *k, size_t kl) {
     for (uint32_t i = 0; i < l->n; i++)
-        if (ta_json_key_is(k, kl, l->v[i])) return true;
+        if (l->len[i] == kl && memcmp(l->v[i], k, kl) == 0) return true;
     return false;
 }
 
@@ -56,19 +65,19 @@ static const char *in_own(walk *w, const char *s, size_t n, bool esc, size_t *le
 
 static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
     walk *w = ctx;
-    if (!w->have_time && in_list(&w->p->c.time_keys, k, kl) && ta_json_time(v, &w->r->ts_ns) == 0) {
+    if (!w->have_time && in_list(&w->p->time_keys, k, kl) && ta_json_time(v, &w->r->ts_ns) == 0) {
         w->have_time = true;
         return 0;
     }
     size_t n = v->n;
     const char *s = NULL;
     if (v->kind == TA_STR && !(s = in_own(w, v->p, v->n, v->esc, &n))) return 0; /* bad escape: skipped */
-    if (!w->have_level && s && in_list(&w->p->c.level_keys, k, kl)) {
+    if (!w->have_level && s && in_list(&w->p->level_keys, k, kl)) {
         ta_set_level(w->r, w->a, s, n);
         w->have_level = true;
         return 0;
     }
-    if (!w->have_msg && s && in_list(&w->p->c.message_keys, k, kl)) {
+    if (!w->have_msg && s && in_list(&w->p->message_keys, k, kl)) {
         w->r->message = s;
         w->r->message_len = (uint32_t)n;
         w->r->message_plain = !v->esc && !v->high;
@@ -108,17 +117,35 @@ static int json_parse(ta_parser *self, ta_record *r, ta_arena *a) {
     return 0;
 }
 
+static void json_destroy(ta_parser *self) {
+    json_parser *p = (json_parser *)self;
+    free(p->time_keys.len);
+    free(p->level_keys.len);
+    free(p->message_keys.len);
+    free(p);
+}
+
 static int json_create(const void *conf, ta_parser **out, char *err, size_t errlen) {
     (void)err;
     (void)errlen;
     json_parser *p = calloc(1, sizeof *p);
     if (!p) return -12;
     p->c = *(const json_conf *)conf;
+    const ta_strlist *src[3] = {&p->c.time_keys, &p->c.level_keys, &p->c.message_keys};
+    key_list *dst[3] = {&p->time_keys, &p->level_keys, &p->message_keys};
+    for (int i = 0; i < 3; i++) {
+        dst[i]->v = src[i]->v;
+        dst[i]->n = src[i]->n;
+        dst[i]->len = calloc(src[i]->n ? src[i]->n : 1, sizeof *dst[i]->len);
+        if (!dst[i]->len) {
+            json_destroy(&p->base);
+            return -12;
+        }
+        for (uint32_t k = 0; k < src[i]->n; k++) dst[i]->len[k] = strlen(src[i]->v[k]);
+    }
     *out = &p->base;
     return 0;
 }
-
-static void json_destroy(ta_parser *p) { free(p); }
 
 const ta_parser_type ta_parser_json = {
     .name = "json",
