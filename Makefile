@@ -5,7 +5,7 @@
 JOBS    ?= $(shell nproc)
 BUILD   ?= build
 PACKAGES = build-essential cmake pkg-config clang libclang-rt-14-dev \
-           zlib1g-dev libzstd-dev libdeflate-dev libspdlog-dev libyaml-dev libcurl4-openssl-dev \
+           zlib1g-dev libzstd-dev libdeflate-dev libisal-dev libspdlog-dev libyaml-dev libcurl4-openssl-dev \
            libmicrohttpd-dev libssl-dev libsnappy-dev nginx-light caddy procps \
            prometheus
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
