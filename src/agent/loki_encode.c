@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
+#ifdef TA_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 #ifdef TA_HAVE_SNAPPY
 #include <snappy-c.h>
 #endif
@@ -544,16 +547,31 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
 
 /* ------------------------------------------------------------ compression */
 
-/* libdeflate compresses a whole buffer in one call: at level 1 it is about
- * twice as fast as zlib's deflate level 1 and its output is smaller. The
- * compressor (its hash tables) is allocated once per output. */
+/* gzip at the fast levels with ISA-L's igzip where it is installed (about
+ * 2.5 times less CPU than libdeflate level 1 for the same size of output on
+ * JSON bodies), else and at higher levels with libdeflate, which compresses
+ * a whole buffer in one call (at level 1 about twice as fast as zlib's
+ * level 1, same size). The state (hash tables) is allocated once per output. */
 struct ta_gzipper {
     struct libdeflate_compressor *c;
+#ifdef TA_HAVE_ISAL
+    struct isal_zstream *z; /* NULL unless igzip is used */
+    uint8_t *lbuf;
+#endif
 };
 
 ta_gzipper *ta_gzipper_new(int level) {
     ta_gzipper *g = calloc(1, sizeof *g);
     if (!g) return NULL;
+#ifdef TA_HAVE_ISAL
+    if (level <= 2) {
+        g->z = malloc(sizeof *g->z);
+        g->lbuf = malloc(ISAL_DEF_LVL1_DEFAULT);
+        if (g->z && g->lbuf) return g;
+        ta_gzipper_free(g);
+        return NULL;
+    }
+#endif
     g->c = libdeflate_alloc_compressor(level);
     if (!g->c) {
         free(g);
@@ -564,19 +582,64 @@ ta_gzipper *ta_gzipper_new(int level) {
 
 void ta_gzipper_free(ta_gzipper *g) {
     if (!g) return;
-    libdeflate_free_compressor(g->c);
+    if (g->c) libdeflate_free_compressor(g->c);
+#ifdef TA_HAVE_ISAL
+    free(g->z);
+    free(g->lbuf);
+#endif
     free(g);
 }
 
+static void reserve(ta_buf *out, size_t cap) {
+    if (out->cap >= cap) return;
+    char *p = realloc(out->p, cap);
+    if (!p) abort();
+    out->p = p;
+    out->cap = cap;
+}
+
+#ifdef TA_HAVE_ISAL
+static int igzip(ta_gzipper *g, const char *in, size_t n, ta_buf *out) {
+    struct isal_zstream *z = g->z;
+    isal_deflate_init(z);
+    z->gzip_flag = IGZIP_GZIP;
+    z->level = 1;
+    z->level_buf = g->lbuf;
+    z->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+    z->end_of_stream = 1;
+    z->flush = NO_FLUSH;
+    z->next_in = (uint8_t *)(uintptr_t)in;
+    z->avail_in = (uint32_t)n;
+    out->len = 0;
+    reserve(out, n / 4 + 4096); /* JSON bodies shrink 3 to 15 times; grown when not */
+    for (;;) {
+        z->next_out = (uint8_t *)out->p + z->total_out;
+        z->avail_out = (uint32_t)(out->cap - 1 - z->total_out);
+        if (isal_deflate(z) != COMP_OK) return -1;
+        if (z->internal_state.state == ZSTATE_END) break;
+        if (z->avail_out) return -1; /* not finished yet room left: should not happen */
+        reserve(out, out->cap * 2);
+    }
+    out->len = z->total_out;
+    out->p[out->len] = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* igzip's AVX-512 code may leave the upper vector halves in use; the
+     * SSE code that runs next (JSON escaping) would then pay a penalty on
+     * every instruction. */
+    if (__builtin_cpu_supports("avx")) __asm__ volatile("vzeroupper");
+#endif
+    return 0;
+}
+#endif
+
 int ta_gzipper_compress(ta_gzipper *g, const char *in, size_t n, ta_buf *out) {
+#ifdef TA_HAVE_ISAL
+    if (g->z && n <= UINT32_MAX / 2) return igzip(g, in, n, out);
+    if (!g->c && !(g->c = libdeflate_alloc_compressor(1))) return -1; /* > 2 GiB: beyond igzip's counters */
+#endif
     size_t bound = libdeflate_gzip_compress_bound(g->c, n);
     out->len = 0;
-    if (out->cap < bound + 1) {
-        ta_buf_free(out);
-        out->p = malloc(bound + 1);
-        if (!out->p) abort();
-        out->cap = bound + 1;
-    }
+    reserve(out, bound + 1);
     size_t len = libdeflate_gzip_compress(g->c, in, n, out->p, bound);
     if (!len) return -1;
     out->len = len;

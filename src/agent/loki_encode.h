@@ -40,7 +40,8 @@ void ta_loki_encode_proto(const ta_loki_enc *e, const ta_loki_item *items, size_
 
 /* gzip (RFC 1952) / snappy block compression of in into out (replaced). 0 or -1.
  * A ta_gzipper keeps its compressor between calls (one per output thread:
- * not thread-safe); ta_gzip allocates one per call. Levels 1..12 (libdeflate). */
+ * not thread-safe); ta_gzip allocates one per call. Levels 1..12 as in
+ * libdeflate; 1 and 2 use ISA-L's igzip level 1 where it is installed. */
 typedef struct ta_gzipper ta_gzipper;
 ta_gzipper *ta_gzipper_new(int level); /* NULL on failure */
 void ta_gzipper_free(ta_gzipper *g);
