@@ -146,7 +146,7 @@ lib=$build/src/agent/libtraild_core.a
 if [ -f "$lib" ]; then
   cc -O2 -D_GNU_SOURCE -I"$here/../../src/agent" "$here/parse_bench.c" \
      -Wl,--start-group $(find "$build/src" -name '*.a') -Wl,--end-group \
-     $(pkg-config --libs yaml-0.1 libzstd libcurl libmicrohttpd snappy zlib $(pkg-config --exists libdeflate && echo libdeflate)) -lcrypto -lpthread -lm -o "$d/parse_bench"
+     $(pkg-config --libs yaml-0.1 libzstd libcurl libmicrohttpd snappy zlib $(pkg-config --exists libdeflate && echo libdeflate) $(pkg-config --exists libisal && echo libisal)) -lcrypto -lpthread -lm -o "$d/parse_bench"
   head -300000 "$d/lines.jsonl" > "$d/p.jsonl"
   "$d/parse_bench" "$d/p.jsonl" json
 fi
