@@ -31,8 +31,10 @@ static const ta_option pipeline_options[] = {
      "a batch is sent when it has this many entries", NULL, false},
     {"batch_max_bytes", TA_OPT_SIZE, "1MiB", offsetof(ta_agent_cfg, batch_max_bytes),
      "... or this many bytes of lines", NULL, false},
-    {"batch_max_wait", TA_OPT_DURATION, "200ms", offsetof(ta_agent_cfg, batch_max_wait),
-     "... or its first entry waited this long", NULL, false},
+    {"batch_max_wait", TA_OPT_DURATION, "1s", offsetof(ta_agent_cfg, batch_max_wait),
+     "... or its first entry waited this long (Promtail's batchwait and Fluent Bit's Flush are 1s too; "
+     "shorter ships sooner and costs a checkpoint save and an output request per batch)",
+     NULL, false},
     {"max_inflight_batches", TA_OPT_INT, "4", offsetof(ta_agent_cfg, max_inflight),
      "batches sent but not yet acknowledged by every output; reading pauses at this (bounded memory)", NULL,
      false},

@@ -16,7 +16,7 @@ TEST(minimal_config_gets_defaults) {
     CHECK_STR(c->agent.state_dir, "/var/lib/traild");
     CHECK_INT(c->agent.batch_max_records, ==, 4096);
     CHECK_INT(c->agent.batch_max_bytes, ==, 1 << 20);
-    CHECK_INT(c->agent.batch_max_wait, ==, 200000000);
+    CHECK_INT(c->agent.batch_max_wait, ==, 1000000000);
     CHECK_INT(c->agent.shutdown_timeout, ==, 10000000000LL);
     CHECK_STR(c->inputs[0].info.category, "app");
     CHECK_STR(c->inputs[0].info.name, "app");
@@ -112,6 +112,6 @@ TEST(print_options_documents_every_type) {
     CHECK_CONTAINS(buf, "### parser `nginx_json`");
     CHECK_CONTAINS(buf, "### processor `redact`");
     CHECK_CONTAINS(buf, "### output type `file`");
-    CHECK_CONTAINS(buf, "| `batch_max_wait` | duration | `200ms` |");
+    CHECK_CONTAINS(buf, "| `batch_max_wait` | duration | `1s` |");
     free(buf);
 }
