@@ -114,15 +114,26 @@ TEST(raw_line_escaped_like_render_json_str) {
     ta_arena *a = ta_arena_new();
     ta_input_info in = {.name = "in1", .category = "app"};
     unsigned seed = 12345;
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 1200; round++) {
         char line[300];
         size_t len = (size_t)(round % 7 == 0 ? 0 : 1 + (unsigned)round % 299);
+        /* special bytes dense or sparse (long plain runs); in a third of the
+         * rounds ASCII only, in another third one high byte at a varying place */
+        unsigned every = round % 4 == 0 ? 4 : round % 4 == 1 ? 20 : round % 4 == 2 ? 90 : 1000;
+        int mode = round / 4 % 3;
         for (size_t i = 0; i < len; i++) {
             seed = seed * 1103515245u + 12345u;
             unsigned v = seed >> 16;
-            /* mostly JSON-ish text, some quotes/backslashes/controls/high bytes */
-            static const char pick[] = "{\"k\":\"v\\ \t\n\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xff\xf0\x9f\x98\x80}aZ09";
-            line[i] = (v % 4 == 0) ? pick[v / 4 % (sizeof pick - 1)] : (char)('a' + v % 26);
+            static const char pick[] = "{\"k\":\"v\\ \t\n\r\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xff\xf0\x9f\x98\x80}aZ09";
+            static const char ascii[] = "\"\\\t\n\r\x01\x1f\x7f{}:,";
+            char c = (char)('a' + v % 26);
+            if (v % every == 0) c = mode == 0 ? pick[v / every % (sizeof pick - 1)] : ascii[v / every % (sizeof ascii - 1)];
+            line[i] = c;
+        }
+        if (mode == 2 && len > 1) { /* a valid two-byte sequence or a stray byte */
+            size_t at = (size_t)round * 7 % (len - 1);
+            line[at] = (char)(round % 2 ? 0xc3 : 0xe9);
+            if (round % 2) line[at + 1] = (char)0xa9;
         }
         ta_record *r = rec(a, &in, 1, NULL, "");
         r->line = line;
