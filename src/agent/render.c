@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline.h"
+#include "render.h"
 #include "swar.h"
 #include "timefmt.h"
 
@@ -276,7 +276,8 @@ static void render(ta_buf *out, const ta_batch *b, const ta_record *rec, render_
         const ta_field *f = &rec->fields[i];
         if (ta_field_plain_key(rec, f)) put_plain_key(out, f->key, f->key_len);
         else put_key(out, f->key);
-        if (f->kind != TA_STR) put(out, f->val, f->val_len);
+        if (f->kind == TA_RAW) ta_utf8_sanitize(out, f->val, f->val_len); /* nested strings may hold any bytes */
+        else if (f->kind != TA_STR) put(out, f->val, f->val_len);
         else if (ta_field_plain_val(rec, f)) put_plain_str(out, f->val, f->val_len);
         else ta_render_json_str(out, f->val, f->val_len);
     }

@@ -264,3 +264,20 @@ TEST(json_plain_mark_never_outlives_its_string) {
     ta_config_free(c);
     ta_arena_free(a);
 }
+
+/* A nested object is kept as its text, but its strings may hold any bytes:
+ * the rendered entry is still valid UTF-8. */
+TEST(json_nested_object_with_invalid_utf8_renders_valid) {
+    ta_arena *a = ta_arena_new();
+    ta_config *c;
+    int rc;
+    ta_record *r = tu_parse_with("json", default_conf("json", NULL, &c), "{\"message\":\"m\",\"o\":{\"k\xff\":\"v\xc1\"}}",
+                                 a, &rc);
+    CHECK_INT(rc, ==, 0);
+    ta_buf b = {0};
+    ta_render_json(&b, NULL, r);
+    CHECK_CONTAINS(b.p, ",\"o\":{\"k\xEF\xBF\xBD\":\"v\xEF\xBF\xBD\"},");
+    ta_buf_free(&b);
+    ta_config_free(c);
+    ta_arena_free(a);
+}
