@@ -30,7 +30,7 @@ bytes=$(stat -c %s "$d/lines.jsonl")
 # CPU time in ns, summed over traild's threads. /proc/PID/schedstat is exact
 # (scheduler clock); utime+stime in /proc/PID/stat is sampled at timer ticks,
 # which over- or under-counts a process that wakes on timers by up to ~1/3.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f\n", s}'; }
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
