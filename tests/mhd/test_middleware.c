@@ -81,8 +81,8 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud) {
     char line[256];
     snprintf(line, sizeof line, "%.*s", (int)len, b);
     line[strcspn(line, "\r\n")] = '\0';
-    if (!strncasecmp(line, "X-Request-ID: ", 14)) snprintf(r->request_id, sizeof r->request_id, "%s", line + 14);
-    if (!strncasecmp(line, "traceparent: ", 13)) snprintf(r->traceparent, sizeof r->traceparent, "%s", line + 13);
+    if (!strncasecmp(line, "X-Request-ID: ", 14)) snprintf(r->request_id, sizeof r->request_id, "%.*s", (int)sizeof r->request_id - 1, line + 14);
+    if (!strncasecmp(line, "traceparent: ", 13)) snprintf(r->traceparent, sizeof r->traceparent, "%.*s", (int)sizeof r->traceparent - 1, line + 13);
     return len;
 }
 
