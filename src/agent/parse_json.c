@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_walk.h"
 #include "parse_util.h"
 
 typedef struct json_conf {
@@ -104,7 +105,7 @@ static int json_parse(ta_parser *self, ta_record *r, ta_arena *a) {
     memcpy(own, r->line, r->line_len);
     own[r->line_len] = 0;
     walk w = {(json_parser *)self, r, a, own, false, false, false};
-    if (ta_json_object_each(r->line, r->line_len, member, &w) < 0) {
+    if (ta_json_walk(r->line, r->line_len, member, &w) < 0) {
         r->nfields = 0;
         r->message = NULL;
         r->level = NULL;
