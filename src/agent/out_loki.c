@@ -392,8 +392,10 @@ static int loki_create(const void *conf, ta_output **out, char *err, size_t errl
     if (l->c.max_bytes < 1024) l->c.max_bytes = 1024;
     l->cur_max = l->c.max_bytes;
     atomic_store(&l->deadline, INT64_MAX);
-    /* Level 1: libdeflate's fastest; measured on JSONL bodies, about 0.6 us
-     * per entry for 6.8 % of the JSON size (level 2: twice the CPU, 6.3 %). */
+    /* Level 1 (igzip where installed, else libdeflate): on bodies of ~330-byte
+     * JSONL lines about 0.2 us (igzip) / 0.6 us (libdeflate) per entry, body
+     * 6.5-6.8 % of its JSON size; libdeflate level 2 costs twice level 1's
+     * CPU for 6.3 %. */
     if (c->encoding == 0 && c->compression == 0 && !(l->gz = ta_gzipper_new(1))) {
         free(l);
         snprintf(err, errlen, "cannot allocate the gzip compressor");
