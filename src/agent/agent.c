@@ -38,7 +38,37 @@ struct ta_agent {
     int sigfd;
     volatile sig_atomic_t stop, reload;
     ta_metrics_server *metrics;
+    char *metrics_listen;  /* what `metrics` listens on (NULL: off) */
 };
+
+/* Starts, moves or stops /metrics to match `listen` (config metrics_listen);
+ * at start and on every reload. A server that failed to start is tried
+ * again at the next reload even with the same address. */
+static void metrics_apply(ta_agent *a, const char *listen) {
+#if defined(TA_HAVE_METRICS_HTTP) && defined(TA_HAVE_MHD)
+    const char *want = listen && *listen && strcmp(listen, "off") != 0 ? listen : NULL;
+    if (want && a->metrics && a->metrics_listen && strcmp(want, a->metrics_listen) == 0) return;
+    if (!want && !a->metrics) return;
+    if (a->metrics) {
+        ta_metrics_stop(a->metrics);
+        a->metrics = NULL;
+        ta_info("metrics: stopped listening on %s", a->metrics_listen);
+    }
+    free(a->metrics_listen);
+    a->metrics_listen = NULL;
+    if (!want) return;
+    char err[256] = "";
+    a->metrics = ta_metrics_start(want, err, sizeof err);
+    if (!a->metrics) {
+        ta_warn("metrics disabled: %s", err);
+        return;
+    }
+    a->metrics_listen = strdup(want);
+#else
+    (void)a;
+    (void)listen;
+#endif
+}
 
 static void procs_free(ta_processor **p, uint32_t n) {
     for (uint32_t i = 0; p && i < n; i++)
@@ -204,13 +234,7 @@ int ta_agent_new(ta_config *cfg, const char *config_path, ta_agent **out, char *
         return r;
     }
     gen_attach(a, a->g);
-#if defined(TA_HAVE_METRICS_HTTP) && defined(TA_HAVE_MHD)
-    if (cfg->agent.metrics_listen && *cfg->agent.metrics_listen && strcmp(cfg->agent.metrics_listen, "off") != 0) {
-        char e2[256] = "";
-        a->metrics = ta_metrics_start(cfg->agent.metrics_listen, e2, sizeof e2);
-        if (!a->metrics) ta_warn("metrics disabled: %s", e2);
-    }
-#endif
+    metrics_apply(a, cfg->agent.metrics_listen);
     *out = a;
     return 0;
 }
@@ -245,6 +269,7 @@ static void do_reload(ta_agent *a) {
     gen_free(a->g);
     a->g = ng;
     gen_attach(a, ng);
+    metrics_apply(a, ng->cfg->agent.metrics_listen);
 }
 
 int ta_agent_run(ta_agent *a) {
@@ -297,9 +322,7 @@ void ta_agent_request_stop(ta_agent *a) { a->stop = 1; }
 
 void ta_agent_free(ta_agent *a) {
     if (!a) return;
-#if defined(TA_HAVE_METRICS_HTTP) && defined(TA_HAVE_MHD)
-    if (a->metrics) ta_metrics_stop(a->metrics);
-#endif
+    metrics_apply(a, NULL);
     gen_free(a->g);
     if (a->sigfd >= 0) close(a->sigfd);
     free(a->config_path);

@@ -22,7 +22,7 @@ static const ta_option agent_options[] = {
     {"log_level", TA_OPT_ENUM, "info", offsetof(ta_agent_cfg, log_level), "traild's own log level",
      "debug|info|warning|error", false},
     {"metrics_listen", TA_OPT_STR, "127.0.0.1:9180", offsetof(ta_agent_cfg, metrics_listen),
-     "IPv4 address:port for /metrics (Prometheus text) and /ready; `off` disables; read at start only", NULL, false},
+     "IPv4 address:port for /metrics (Prometheus text) and /ready; `off` disables; a reload (SIGHUP) moves it", NULL, false},
     TA_OPTIONS_END,
 };
 

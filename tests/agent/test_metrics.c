@@ -175,6 +175,48 @@ TEST(traild_counts_what_it_reads_and_ships) {
     CHECK(sample(r.body, "traild_output_last_success_timestamp_seconds{output=\"out1\",type=\"file\"} ") > 1.7e9);
     free(r.body);
 }
+
+/* SIGHUP with another metrics_listen moves /metrics there (and `off` stops it). */
+TEST(reload_moves_the_metrics_listener) {
+    char d[512], path[700];
+    snprintf(d, sizeof d, "%s", test_tmpdir());
+    snprintf(path, sizeof path, "%s/logs", d);
+    mkdir(path, 0755);
+    int p1 = pu_free_port(), p2 = pu_free_port();
+    const char *listen[3] = {NULL, NULL, "off"};
+    char l1[32], l2[32];
+    snprintf(l1, sizeof l1, "127.0.0.1:%d", p1);
+    snprintf(l2, sizeof l2, "127.0.0.1:%d", p2);
+    listen[0] = l1;
+    listen[1] = l2;
+    snprintf(path, sizeof path, "%s/t.yaml", d);
+    pid_t t = -1;
+    for (int step = 0; step < 3; step++) {
+        FILE *f = fopen(path, "w");
+        fprintf(f, "state_dir: %s/state\nmetrics_listen: \"%s\"\n"
+                   "inputs:\n  - {name: app, paths: [\"%s/logs/*.log\"]}\n"
+                   "outputs:\n  - {type: file, path: %s/o.jsonl}\n",
+                d, listen[step], d, d);
+        fclose(f);
+        if (step == 0) {
+            char log[700];
+            snprintf(log, sizeof log, "%s/traild.log", d);
+            char *argv[] = {(char *)TRAILD_BIN, "--config", path, NULL};
+            t = pu_spawn(argv, log, NULL);
+        } else
+            kill(t, SIGHUP);
+        int want = step == 0 ? p1 : step == 1 ? p2 : -1, gone = step == 0 ? p2 : step == 1 ? p1 : p2;
+        int code = -1;
+        for (int i = 0; i < 100; i++) { /* bounded: until the listener has moved */
+            code = want > 0 ? pu_http_get(want, "/ready", "t") : -1;
+            if ((want < 0 || code == 200) && pu_http_get(gone, "/ready", "t") < 0) break;
+            pu_sleep_ms(50);
+        }
+        if (want > 0) CHECK_INT(code, ==, 200);
+        CHECK_INT(pu_http_get(gone, "/ready", "t"), ==, -1);
+    }
+    pu_stop(t, SIGTERM);
+}
 #endif
 
 static bool have(const char *prog) {
