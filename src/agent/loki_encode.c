@@ -168,6 +168,7 @@ typedef struct lv {
  * most entries lack (trace_id, host) is compared by its first byte before
  * strcmp. */
 static const ta_field *find_field(const ta_record *r, const char *key, uint32_t *hint) {
+    if (!ta_record_may_have(r, key, strlen(key))) return NULL; /* most entries lack most of the keys asked */
     if (hint && *hint < r->nfields && strcmp(r->fields[*hint].key, key) == 0) return &r->fields[*hint];
     const char k0 = key[0];
     for (uint32_t i = 0; i < r->nfields; i++) {

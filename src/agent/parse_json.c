@@ -91,7 +91,7 @@ static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
     if (!s) s = in_own(w, v->p, v->n, false, &n); /* numbers, literals, nested objects as they are */
     /* record_add, not set: a JSON line's members are unique in practice and
      * this keeps parsing linear. */
-    ta_field *f = ta_record_add_owned(w->r, w->a, key, s, n, v->kind);
+    ta_field *f = ta_record_add_owned(w->r, w->a, key, keyn, s, n, v->kind);
     if (!v->key_esc && !v->key_high && keyn <= UINT16_MAX) {
         f->plain |= TA_PLAIN_KEY;
         f->key_len = (uint16_t)keyn;

@@ -153,7 +153,22 @@ typedef struct ta_record {
     uint32_t own_len;
     uint32_t message_len;   /* the parser's message length and plainness (TA_PLAIN_VAL), */
     uint8_t message_plain;  /* trusted only while message lies in own */
+    uint64_t key_bloom;     /* ta_key_bit() of every field key (a superset: see below) */
 } ta_record;
+
+/* One bit per key name in ta_record.key_bloom, a filter of the record's
+ * field keys: a lookup whose bit is clear needs not read the fields (cold
+ * memory for an output's thread; Loki looks up labels and metadata that most
+ * entries lack). record.c keeps it up to date; code that renames a key in
+ * place uses ta_record_rename(). Bits are never cleared (a deleted key's
+ * bit only costs a scan); 0 means "not kept" (a record built by hand), so
+ * every lookup scans. */
+static inline uint64_t ta_key_bit(const char *k, size_t n) {
+    return n ? 1ull << (((unsigned char)k[0] * 7u + (unsigned char)k[n - 1] * 31u + (unsigned)n) & 63) : 1;
+}
+static inline bool ta_record_may_have(const ta_record *r, const char *k, size_t n) {
+    return !r->key_bloom || (r->key_bloom & ta_key_bit(k, n)) != 0;
+}
 
 static inline bool ta_in_own(const ta_record *r, const char *s, size_t n) {
     return r->own && s >= r->own && s + n <= r->own + r->own_len;
@@ -179,11 +194,13 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
 ta_field *ta_record_set(ta_record *r, ta_arena *a, const char *key, const char *val,
                         size_t len, ta_kind kind);
 ta_field *ta_record_get(const ta_record *r, const char *key);
-/* add without copying: key and val (NUL-terminated) already live in `a`
- * (or outlive the batch). For parsers' hot paths. */
-ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const char *val, size_t len,
-                              ta_kind kind);
+/* add without copying: key (key_len bytes) and val (NUL-terminated) already
+ * live in `a` (or outlive the batch). For parsers' hot paths. */
+ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, size_t key_len, const char *val,
+                              size_t len, ta_kind kind);
 bool ta_record_del(ta_record *r, const char *key);
+/* Gives field f (of r) the name key (which must outlive the batch). */
+void ta_record_rename(ta_record *r, ta_field *f, const char *key);
 
 /* ------------------------------------------------------------ batches */
 

@@ -45,7 +45,7 @@ static int rename_process(ta_processor *self, ta_record *r, ta_arena *a) {
         if (!f) continue;
         ta_record_del(r, p->c.map.v[i].value); /* the new name wins once */
         f = ta_record_get(r, p->c.map.v[i].name);
-        f->key = p->c.map.v[i].value;
+        ta_record_rename(r, f, p->c.map.v[i].value);
     }
     return TA_KEEP;
 }

@@ -47,7 +47,7 @@ static int shape_process(ta_processor *self, ta_record *r, ta_arena *a) {
     for (uint32_t i = 0; i < r->nfields; i++)
         for (size_t k = 0; k < n; k++)
             if (!strcmp(r->fields[i].key, map[k][0])) {
-                r->fields[i].key = map[k][1];
+                ta_record_rename(r, &r->fields[i], map[k][1]);
                 break;
             }
     if (p->c.format == 0) {

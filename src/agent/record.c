@@ -14,7 +14,9 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
         r->fields_cap = cap;
     }
     ta_field *f = &r->fields[r->nfields++];
-    f->key = ta_arena_strndup(a, key, strlen(key));
+    size_t kl = strlen(key);
+    f->key = ta_arena_strndup(a, key, kl);
+    r->key_bloom |= ta_key_bit(key, kl);
     f->val = ta_arena_strndup(a, val ? val : "", val ? len : 0);
     f->val_len = val ? (uint32_t)len : 0;
     f->kind = (uint8_t)kind;
@@ -23,8 +25,8 @@ ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *
     return f;
 }
 
-ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const char *val, size_t len,
-                              ta_kind kind) {
+ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, size_t key_len, const char *val,
+                              size_t len, ta_kind kind) {
     if (r->nfields == r->fields_cap) {
         uint32_t cap = r->fields_cap ? r->fields_cap * 2 : 16;
         ta_field *nf = ta_arena_alloc(a, cap * sizeof *nf);
@@ -34,6 +36,7 @@ ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const 
     }
     ta_field *f = &r->fields[r->nfields++];
     f->key = key;
+    r->key_bloom |= ta_key_bit(key, key_len);
     f->val = val;
     f->val_len = (uint32_t)len;
     f->kind = (uint8_t)kind;
@@ -43,6 +46,7 @@ ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, const 
 }
 
 ta_field *ta_record_get(const ta_record *r, const char *key) {
+    if (!ta_record_may_have(r, key, strlen(key))) return NULL;
     for (uint32_t i = 0; i < r->nfields; i++)
         if (strcmp(r->fields[i].key, key) == 0) return &r->fields[i];
     return NULL;
@@ -69,4 +73,9 @@ bool ta_record_del(ta_record *r, const char *key) {
         }
     }
     return false;
+}
+
+void ta_record_rename(ta_record *r, ta_field *f, const char *key) {
+    f->key = key;
+    r->key_bloom |= ta_key_bit(key, strlen(key));
 }

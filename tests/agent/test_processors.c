@@ -117,3 +117,21 @@ TEST(shape_otel) {
     CHECK_STR(tu_field(r, "severity_number"), "17");
     ta_arena_free(a);
 }
+
+/* Every field key stays findable after the processors that add, rename or
+ * reshape fields: the record's key filter (key_bloom) must cover them all. */
+TEST(key_filter_covers_every_key_after_processors) {
+    setup("[{type: labels, set: {env: prod, team: core}}, {type: rename, fields: {svc: service, rid: request_id}},"
+          " {type: shape, format: ecs}]");
+    ta_arena *a = ta_arena_new();
+    ta_record *r = rec(a, "{\"svc\":\"api\",\"rid\":\"r1\",\"host\":\"h\",\"trace.id\":\"t\",\"level\":\"info\"}");
+    CHECK(r->key_bloom != 0);
+    CHECK_INT(run(r, a), ==, TA_KEEP);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        CHECK(ta_record_may_have(r, r->fields[i].key, strlen(r->fields[i].key)));
+        CHECK(ta_record_get(r, r->fields[i].key) == &r->fields[i]);
+    }
+    CHECK_STR(tu_field(r, "host.name"), "h");
+    CHECK(tu_field(r, "no.such.key") == NULL);
+    ta_arena_free(a);
+}
