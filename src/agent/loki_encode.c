@@ -15,6 +15,7 @@
 #include <snappy-c.h>
 #endif
 
+#include "quote_blocks.h"
 #include "render.h"
 
 #ifdef __SSE2__
@@ -73,6 +74,8 @@ enum { SRC_FIELD, SRC_CATEGORY, SRC_INPUT, SRC_LEVEL, SRC_STATIC };
 
 typedef struct cand {
     const char *src;          /* configured source / static label name */
+    size_t src_len;
+    uint64_t src_bit;         /* ta_key_bit(src) */
     const char *name;         /* sanitized label name; equal names share one pointer */
     size_t name_len;
     uint8_t kind;             /* SRC_* */
@@ -92,6 +95,8 @@ typedef struct plan {
     size_t *meta_off;   /* nmeta + 1 offsets into meta_keys */
     char (*meta_names)[128]; /* sanitized metadata names (protobuf) */
     uint32_t *meta_hint;
+    size_t *meta_len;   /* strlen of each configured metadata field name */
+    uint64_t *meta_bit; /* and its ta_key_bit */
 } plan;
 
 static void plan_init(plan *pl, const ta_loki_enc *e) {
@@ -104,7 +109,11 @@ static void plan_init(plan *pl, const ta_loki_enc *e) {
     pl->meta_off = malloc((e->nmeta + 1) * sizeof *pl->meta_off);
     pl->meta_names = malloc((e->nmeta ? e->nmeta : 1) * sizeof *pl->meta_names);
     pl->meta_hint = calloc(e->nmeta ? e->nmeta : 1, sizeof *pl->meta_hint);
-    if (!pl->c || !pl->order || !pl->names || !pl->meta_off || !pl->meta_names || !pl->meta_hint) abort();
+    pl->meta_len = malloc((e->nmeta ? e->nmeta : 1) * sizeof *pl->meta_len);
+    pl->meta_bit = malloc((e->nmeta ? e->nmeta : 1) * sizeof *pl->meta_bit);
+    if (!pl->c || !pl->order || !pl->names || !pl->meta_off || !pl->meta_names || !pl->meta_hint || !pl->meta_len ||
+        !pl->meta_bit)
+        abort();
     for (uint32_t i = 0; i < nc; i++) {
         cand *c = &pl->c[i];
         char *nm = pl->names + (size_t)i * 128;
@@ -120,6 +129,8 @@ static void plan_init(plan *pl, const ta_loki_enc *e) {
             c->sval = e->static_labels[i - e->nlabels].value;
             c->slen = c->sval ? strlen(c->sval) : 0;
         }
+        c->src_len = strlen(c->src);
+        c->src_bit = ta_key_bit(c->src, c->src_len);
         ta_loki_label_name(c->src, nm, 128);
         c->name = nm;
         c->name_len = strlen(nm);
@@ -138,6 +149,8 @@ static void plan_init(plan *pl, const ta_loki_enc *e) {
         pl->order[j] = i;
     }
     for (uint32_t m = 0; m < e->nmeta; m++) {
+        pl->meta_len[m] = strlen(e->meta[m]);
+        pl->meta_bit[m] = ta_key_bit(e->meta[m], pl->meta_len[m]);
         ta_loki_label_name(e->meta[m], pl->meta_names[m], sizeof pl->meta_names[m]);
         pl->meta_off[m] = pl->meta_keys.len;
         ta_render_json_str(&pl->meta_keys, pl->meta_names[m], strlen(pl->meta_names[m]));
@@ -154,6 +167,8 @@ static void plan_free(plan *pl) {
     free(pl->meta_off);
     free(pl->meta_names);
     free(pl->meta_hint);
+    free(pl->meta_len);
+    free(pl->meta_bit);
 }
 
 typedef struct lv {
@@ -163,26 +178,31 @@ typedef struct lv {
     size_t len;
 } lv;
 
-/* Field lookup that first tries where the key was in the previous record:
- * entries of one input usually have their fields in the same order. A key
- * most entries lack (trace_id, host) is compared by its first byte before
- * strcmp. */
-static const ta_field *find_field(const ta_record *r, const char *key, uint32_t *hint) {
-    if (!ta_record_may_have(r, key, strlen(key))) return NULL; /* most entries lack most of the keys asked */
-    if (hint && *hint < r->nfields && strcmp(r->fields[*hint].key, key) == 0) return &r->fields[*hint];
-    const char k0 = key[0];
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const char *fk = r->fields[i].key;
-        if (fk[0] == k0 && strcmp(fk, key) == 0) {
+/* f's key is key (klen bytes): first byte, then the parser's known length
+ * where it has one, else strcmp. */
+static bool key_is(const ta_record *r, const ta_field *f, const char *key, size_t klen) {
+    if (f->key[0] != key[0]) return false;
+    if (ta_field_plain_key(r, f)) return f->key_len == klen && memcmp(f->key, key, klen) == 0;
+    return strcmp(f->key, key) == 0;
+}
+
+/* Field lookup: the record's key filter answers most misses (trace_id, host)
+ * without reading the fields; then where the key was in the previous record
+ * (entries of one input usually have their fields in the same order). */
+static const ta_field *find_field(const ta_record *r, const char *key, size_t klen, uint64_t bit, uint32_t *hint) {
+    if (r->key_bloom && !(r->key_bloom & bit)) return NULL; /* most entries lack most of the keys asked */
+    if (hint && *hint < r->nfields && key_is(r, &r->fields[*hint], key, klen)) return &r->fields[*hint];
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (key_is(r, &r->fields[i], key, klen)) {
             if (hint) *hint = i;
             return &r->fields[i];
         }
-    }
     return NULL;
 }
 
-static const char *field_text_h(const ta_record *r, const char *key, size_t *len, uint32_t *hint) {
-    const ta_field *f = find_field(r, key, hint);
+static const char *field_text_h(const ta_record *r, const char *key, size_t klen, uint64_t bit, size_t *len,
+                                uint32_t *hint) {
+    const ta_field *f = find_field(r, key, klen, bit, hint);
     if (!f || f->kind == TA_NULL) return NULL;
     *len = f->val_len;
     return f->val;
@@ -213,7 +233,7 @@ static const char *source_value(cand *c, const ta_record *r, size_t *len, bool u
         *len = strlen(in->labels[c->in_label].value);
         return in->labels[c->in_label].value;
     }
-    return field_text_h(r, c->src, len, use_hint ? &c->hint : NULL);
+    return field_text_h(r, c->src, c->src_len, c->src_bit, len, use_hint ? &c->hint : NULL);
 }
 
 static bool same_labels(const lv *a, const lv *b, uint32_t n) {
@@ -400,7 +420,7 @@ static void line_of(const ta_loki_enc *e, const ta_loki_item *it, ta_buf *scratc
  * kept for the first 32 names only, as before. */
 static const char *meta_value(plan *pl, const ta_loki_enc *e, uint32_t m, const ta_record *r, size_t *vl) {
     *vl = 0;
-    const char *v = field_text_h(r, e->meta[m], vl, m < 32 ? &pl->meta_hint[m] : NULL);
+    const char *v = field_text_h(r, e->meta[m], pl->meta_len[m], pl->meta_bit[m], vl, m < 32 ? &pl->meta_hint[m] : NULL);
     return v && *vl ? v : NULL;
 }
 
@@ -427,6 +447,9 @@ static void json_str(ta_buf *out, const char *s, size_t n) {
     size_t i = 0;
     for (;;) {
         unsigned c;
+        size_t used;
+        o += ta_quote_blocks(s + i, n - i, o, &used); /* room: 2 (n - i) + 16 <= 6 (n - i) when n - i >= 16 */
+        i += used;
 #ifdef __SSE2__
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
                       ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
