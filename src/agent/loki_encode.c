@@ -84,6 +84,8 @@ typedef struct cand {
     const ta_input_info *in;  /* input the cached lookup below is for */
     int32_t in_label;         /* index of src in in->labels, or -1 */
     uint32_t hint;            /* field index where src was last found */
+    const char *last_v;       /* the last keyword/input-label value and its length: */
+    size_t last_len;          /* mostly the same string (live all request long) */
 } cand;
 
 typedef struct plan {
@@ -217,7 +219,11 @@ static const char *source_value(cand *c, const ta_record *r, size_t *len, bool u
     else if (c->kind == SRC_INPUT) v = in ? in->name : NULL;
     else if (c->kind == SRC_LEVEL) v = r->level;
     if (v) {
-        *len = strlen(v);
+        if (v != c->last_v) {
+            c->last_v = v;
+            c->last_len = strlen(v);
+        }
+        *len = c->last_len;
         return v;
     }
     if (in != c->in) { /* records of one input share its info: look the name up once */
@@ -230,8 +236,13 @@ static const char *source_value(cand *c, const ta_record *r, size_t *len, bool u
             }
     }
     if (c->in_label >= 0) {
-        *len = strlen(in->labels[c->in_label].value);
-        return in->labels[c->in_label].value;
+        v = in->labels[c->in_label].value;
+        if (v != c->last_v) {
+            c->last_v = v;
+            c->last_len = strlen(v);
+        }
+        *len = c->last_len;
+        return v;
     }
     return field_text_h(r, c->src, c->src_len, c->src_bit, len, use_hint ? &c->hint : NULL);
 }

@@ -16,22 +16,28 @@ void ta_set_level(ta_record *r, ta_arena *a, const char *s, size_t n) {
     }
     for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)s[i]);
     low[n] = 0;
-    static const struct { const char *name; uint8_t sev; } map[] = {
-        {"trace", TA_SEV_TRACE}, {"debug", TA_SEV_DEBUG}, {"info", TA_SEV_INFO}, {"information", TA_SEV_INFO},
-        {"notice", TA_SEV_INFO + 1}, {"success", TA_SEV_INFO + 1}, {"warn", TA_SEV_WARN}, {"warning", TA_SEV_WARN},
-        {"error", TA_SEV_ERROR}, {"err", TA_SEV_ERROR}, {"critical", TA_SEV_FATAL}, {"crit", TA_SEV_FATAL},
-        {"fatal", TA_SEV_FATAL}, {"alert", TA_SEV_FATAL + 1}, {"emerg", TA_SEV_FATAL + 2}, {"panic", TA_SEV_FATAL + 2},
+    /* Known names point at these literals (no copy; outputs can compare
+     * pointers): "warn" and "err" are spelled out. */
+    static const struct { const char *name, *canon; uint8_t sev; } map[] = {
+        {"info", "info", TA_SEV_INFO}, {"debug", "debug", TA_SEV_DEBUG}, {"warning", "warning", TA_SEV_WARN},
+        {"error", "error", TA_SEV_ERROR}, {"trace", "trace", TA_SEV_TRACE}, {"information", "information", TA_SEV_INFO},
+        {"notice", "notice", TA_SEV_INFO + 1}, {"success", "success", TA_SEV_INFO + 1}, {"warn", "warning", TA_SEV_WARN},
+        {"err", "error", TA_SEV_ERROR}, {"critical", "critical", TA_SEV_FATAL}, {"crit", "crit", TA_SEV_FATAL},
+        {"fatal", "fatal", TA_SEV_FATAL}, {"alert", "alert", TA_SEV_FATAL + 1}, {"emerg", "emerg", TA_SEV_FATAL + 2},
+        {"panic", "panic", TA_SEV_FATAL + 2},
     };
-    r->severity = TA_SEV_UNKNOWN;
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (strcmp(low, map[i].name) == 0) r->severity = map[i].sev;
-    if (!r->severity && isdigit((unsigned char)low[0])) { /* libtrail numeric levels 10..50 */
+        if (strcmp(low, map[i].name) == 0) {
+            r->severity = map[i].sev;
+            r->level = map[i].canon;
+            return;
+        }
+    r->severity = TA_SEV_UNKNOWN;
+    if (isdigit((unsigned char)low[0])) { /* libtrail numeric levels 10..50 */
         int v = atoi(low);
         r->severity = v < 20 ? TA_SEV_DEBUG : v < 30 ? TA_SEV_INFO : v < 40 ? TA_SEV_WARN : v < 50 ? TA_SEV_ERROR : TA_SEV_FATAL;
     }
-    if (strcmp(low, "warn") == 0) strcpy(low, "warning");
-    if (strcmp(low, "err") == 0) strcpy(low, "error");
-    r->level = ta_arena_strndup(a, low, strlen(low));
+    r->level = ta_arena_strndup(a, low, n);
 }
 
 int ta_seconds_to_ns(const char *s, size_t n, int64_t *ns) {
