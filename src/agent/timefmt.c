@@ -89,8 +89,24 @@ static int valid_date(int y, int mo, int d, int h, int mi, int se) {
            mi <= 59 && se >= 0 && se <= 60;
 }
 
+static int iso_rest(const char *s, size_t n, size_t p, int64_t secs, int64_t *ns);
+
+/* "YYYY-MM-DDTHH:MM" of the last time parsed on this thread and its unix
+ * seconds: the lines of a log share it for a minute, so the date and the
+ * calendar arithmetic are done once a minute, not once a line. */
+static _Thread_local char last_minute[16];
+static _Thread_local int64_t last_minute_s = INT64_MIN;
+
 int ta_time_parse_iso(const char *s, size_t n, int64_t *ns) {
     size_t p = 0;
+    int64_t base;
+    if (n > 16 && last_minute_s != INT64_MIN && memcmp(s, last_minute, 16) == 0 && s[16] == ':') {
+        p = 17;
+        base = last_minute_s;
+        int se = digits(s, n, &p, 2);
+        if (se < 0 || se > 60) return -1;
+        return iso_rest(s, n, p, base + se, ns);
+    }
     int y = digits(s, n, &p, 4);
     if (p >= n || s[p++] != '-') return -1;
     int mo = digits(s, n, &p, 2);
@@ -104,6 +120,17 @@ int ta_time_parse_iso(const char *s, size_t n, int64_t *ns) {
     if (p >= n || s[p++] != ':') return -1;
     int se = digits(s, n, &p, 2);
     if (!valid_date(y, mo, d, h, mi, se)) return -1;
+    base = ta_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60;
+    if (p == 19 && s[16] == ':') {
+        memcpy(last_minute, s, 16);
+        last_minute_s = base;
+    }
+    return iso_rest(s, n, p, base + se, ns);
+}
+
+/* The fraction and zone after the seconds at s[p]; secs: the local time's
+ * seconds since the epoch (before the zone offset). */
+static int iso_rest(const char *s, size_t n, size_t p, int64_t secs, int64_t *ns) {
     int64_t frac = 0;
     if (p < n && (s[p] == '.' || s[p] == ',')) {
         p++;
@@ -120,8 +147,7 @@ int ta_time_parse_iso(const char *s, size_t n, int64_t *ns) {
     }
     int64_t off = 0;
     if (parse_offset(s, n, &p, &off) < 0 || p != n) return -1;
-    int64_t secs = ta_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
-    *ns = secs * 1000000000 + frac;
+    *ns = (secs - off) * 1000000000 + frac;
     return 0;
 }
 

@@ -23,6 +23,15 @@ TEST(time_parsing) {
     CHECK_INT(ta_time_parse_iso("2000-10-10T22:55:36.5+02:00", 27, &ns), ==, 0);
     CHECK_INT(ns, ==, 971211336500000000LL);
     CHECK_INT(ta_time_parse_iso("2000-13-10T22:55:36Z", 20, &ns), ==, -1);
+    /* Times within one minute reuse the minute's arithmetic: still exact and validated. */
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:55:36Z", 20, &ns), ==, 0);
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:55:59.25+01:00", 28, &ns), ==, 0);
+    CHECK_INT(ns, ==, (971211336LL + 23 - 3600) * 1000000000 + 250000000);
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:55:07", 19, &ns), ==, -1); /* no zone */
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:55:61Z", 20, &ns), ==, -1);
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:55:3xZ", 20, &ns), ==, -1);
+    CHECK_INT(ta_time_parse_iso("2000-10-10T20:56:00Z", 20, &ns), ==, 0);
+    CHECK_INT(ns, ==, (971211336LL + 24) * 1000000000);
     CHECK_INT(ta_time_parse_clf("10/Foo/2000:13:55:36 -0700", 26, &ns), ==, -1);
     char b[64];
     ta_time_format_rfc3339(b, sizeof b, 971211336500000000LL);
