@@ -376,6 +376,7 @@ static void group(plan *pl, const ta_loki_item *items, size_t n, grouping *g) {
     ta_buf key = {0}, tmp = {0};
     bool sorted = true;
     for (size_t i = 0; i < n; i++) {
+        if (i + 2 < n) ta_prefetch_record(items[i + 2].rec, false);
         uint32_t nl = label_set(pl, items[i].rec, ls, true);
         if (i && nl == nprev && same_labels(ls, prev, nl)) { /* the usual case: same stream as the previous entry */
             g->ents[i] = (ent){prev_stream, (uint32_t)i, item_ts(items[i].rec)};
@@ -558,6 +559,7 @@ void ta_loki_encode_json(const ta_loki_enc *e, const ta_loki_item *items, size_t
         ta_buf_put(out, "},\"values\":[", 12);
         for (bool firstv = true; i < n && g.ents[i].stream == s; i++, firstv = false) {
             const ta_loki_item *it = &items[g.ents[i].idx];
+            if (i + 2 < n) ta_prefetch_record(items[g.ents[i + 2].idx].rec, !e->json_line);
             put_ts(out, firstv, g.ents[i].ts);
             const char *lp;
             size_t ll;

@@ -300,20 +300,11 @@ static void render(ta_buf *out, const ta_batch *b, const ta_record *rec, render_
 
 void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec) { render(out, b, rec, NULL); }
 
-/* Asks for a record's fields and strings ahead of time: a batch is parsed on
- * the loop thread and rendered on the output's, so its memory is in another
- * core's cache or further (rendering took half as long with this). */
-static inline void prefetch_record(const ta_record *r) {
-    const char *f = (const char *)r->fields, *o = r->own;
-    for (uint32_t k = 0; f && k < r->nfields * sizeof *r->fields; k += 64) __builtin_prefetch(f + k);
-    for (uint32_t k = 0; o && k < r->own_len; k += 64) __builtin_prefetch(o + k);
-}
-
 void ta_render_batch_jsonl(ta_buf *out, const ta_batch *b, bool raw) {
     render_cache c = {0};
     for (uint32_t i = 0; i < b->nrecs; i++) {
         const ta_record *r = &b->recs[i];
-        if (!raw && i + 2 < b->nrecs) prefetch_record(&b->recs[i + 2]);
+        if (!raw && i + 2 < b->nrecs) ta_prefetch_record(&b->recs[i + 2], false);
         if (raw) put(out, r->line, r->line_len);
         else render(out, b, r, &c);
         PUTS(out, "\n");
