@@ -6,7 +6,8 @@
 #   3. steady 100k lines/s for 10 s -> file output, then -> Loki output:
 #      traild's peak RSS and CPU
 #   4. steady 10k lines/s for 20 s -> file output, then -> Loki: traild's CPU
-#   5. the json parser alone on one core (lines in memory)
+#   5. gzip implementations (zlib, libdeflate, igzip) on a 1 MiB Loki body
+#   6. the json parser alone on one core (lines in memory)
 # Figures are traild's own CPU time (summed /proc/PID/task/*/schedstat), so "per core"
 # means lines per second of CPU, whatever the wall time.
 #   bench/agent/bench_traild.sh [release-build-dir] [lines]
@@ -43,10 +44,10 @@ start_receiver() {
 }
 accepted() { curl -sf "http://127.0.0.1:$rport/stats" | awk '{for (i = 1; i < NF; i++) if ($i == "accepted") print $(i+1)}'; }
 
-# Sections to run (all by default): ONLY="file loki steady_100k steady_10k parse"
+# Sections to run (all by default): ONLY="file loki steady_100k steady_10k gzip parse"
 # (steady_10k_file / steady_10k_loki run one half of steady_10k; STEADY_S sets
 # its writer's seconds, 20 by default: CPU is measured from the 5th second on).
-only=${ONLY:-file loki steady_100k steady_10k parse}
+only=${ONLY:-file loki steady_100k steady_10k gzip parse}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 # config NAME OUTPUT-YAML: one json input on $d/NAME/logs; $PIPELINE_YAML
@@ -139,6 +140,12 @@ want steady_100k && steady steady_100k_file 100000 10 file
 want steady_100k && steady steady_100k_loki 100000 10 loki
 { want steady_10k || want steady_10k_file; } && steady steady_10k_file 10000 "${STEADY_S:-20}" file
 { want steady_10k || want steady_10k_loki; } && steady steady_10k_loki 10000 "${STEADY_S:-20}" loki
+
+# gzip implementations on a 1 MiB Loki JSON body of these lines (bench/agent/gzip_bench.c)
+if want gzip && pkg-config --exists libdeflate libisal; then
+  cc -O2 -o "$d/gzip_bench" "$here/gzip_bench.c" $(pkg-config --libs zlib libdeflate libisal)
+  "$d/gzip_bench" "$d/lines.jsonl"
+fi
 
 want parse || exit 0
 # The parser alone, one core (lines in memory, as the pipeline hands them over).
