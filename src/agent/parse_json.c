@@ -55,7 +55,7 @@ static bool in_list(const key_list *l, const char *k, size_t kl) {
  * in the copy at the same offset: the byte after it in the line is a quote,
  * comma, brace or space, never part of another value, so it can take the
  * NUL; unescaping only shrinks. Returns NULL on a bad escape. */
-static const char *in_own(walk *w, const char *s, size_t n, bool esc, size_t *len) {
+static const char *own_string(walk *w, const char *s, size_t n, bool esc, size_t *len) {
     char *o = w->own + (s - w->r->line);
     long l = (long)n;
     if (esc && (l = ta_json_unescape_to(s, n, o)) < 0) return NULL;
@@ -72,7 +72,7 @@ static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
     }
     size_t n = v->n;
     const char *s = NULL;
-    if (v->kind == TA_STR && !(s = in_own(w, v->p, v->n, v->esc, &n))) return 0; /* bad escape: skipped */
+    if (v->kind == TA_STR && !(s = own_string(w, v->p, v->n, v->esc, &n))) return 0; /* bad escape: skipped */
     if (!w->have_level && s && in_list(&w->p->level_keys, k, kl)) {
         ta_set_level(w->r, w->a, s, n);
         w->have_level = true;
@@ -86,9 +86,9 @@ static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
         return 0;
     }
     size_t keyn;
-    const char *key = in_own(w, k, kl, v->key_esc, &keyn);
+    const char *key = own_string(w, k, kl, v->key_esc, &keyn);
     if (!key) return 0;
-    if (!s) s = in_own(w, v->p, v->n, false, &n); /* numbers, literals, nested objects as they are */
+    if (!s) s = own_string(w, v->p, v->n, false, &n); /* numbers, literals, nested objects as they are */
     /* record_add, not set: a JSON line's members are unique in practice and
      * this keeps parsing linear. */
     ta_field *f = ta_record_add_owned(w->r, w->a, key, keyn, s, n, v->kind);
