@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "json_scan.h"
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "swar.h"
 
 #define MAX_DEPTH 64
 
@@ -41,13 +39,9 @@ static inline int str(cur *c, const char **p, size_t *n, bool *esc, bool *high) 
     bool e = false, h = false;
     for (;;) {
 #ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
-                      ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
         for (; i + 16 <= end; i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-            m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_xor_si128(v, flip), ctl)); /* unsigned byte < 0x20 */
-            unsigned mask = (unsigned)_mm_movemask_epi8(m), hi = (unsigned)_mm_movemask_epi8(v);
+            __m128i v = ta_sse_load(s + i);
+            unsigned mask = ta_sse_quotes(v) | ta_sse_controls(v), hi = ta_sse_high(v);
             if (mask) {
                 unsigned at = (unsigned)__builtin_ctz(mask);
                 if (hi & ((1u << at) - 1)) h = true; /* high bytes before the stop only */

@@ -17,10 +17,7 @@
 
 #include "quote_blocks.h"
 #include "render.h"
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "swar.h"
 
 const char *const ta_loki_high_cardinality[] = {
     "request_id", "trace_id", "span_id", "user_id", "session_id", "message", "msg", "timestamp",
@@ -463,14 +460,10 @@ static void json_str(ta_buf *out, const char *s, size_t n) {
         o += ta_quote_blocks(s + i, n - i, o, &used); /* room: 2 (n - i) + 16 <= 6 (n - i) when n - i >= 16 */
         i += used;
 #ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
-                      ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
         while (i + 16 <= n) { /* room: o + 16 <= start + 1 + 6 * i + 16 <= start + 6 * n + 3 */
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i v = ta_sse_load(s + i);
             _mm_storeu_si128((__m128i *)(void *)o, v);
-            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-            m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_xor_si128(v, flip), ctl)); /* unsigned byte < 0x20 */
-            unsigned mask = (unsigned)_mm_movemask_epi8(m) | (unsigned)_mm_movemask_epi8(v);
+            unsigned mask = ta_sse_quotes(v) | ta_sse_controls(v) | ta_sse_high(v);
             if (!mask) {
                 o += 16;
                 i += 16;

@@ -10,6 +10,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "swar.h"
+
 static _Alignas(16) uint8_t shuffle[256][16]; /* index 8 = a backslash lane */
 static uint8_t out_len[256];
 static int have_ssse3;
@@ -29,16 +31,13 @@ static void init(void) {
 }
 
 __attribute__((target("ssse3"))) static size_t blocks(const char *s, size_t n, char *o, size_t *used) {
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
-                  ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
+    const __m128i bslash = _mm_set1_epi8('\\');
     char *start = o;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        unsigned bad = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_xor_si128(v, flip), ctl)) |
-                       (unsigned)_mm_movemask_epi8(v); /* control bytes, bytes >= 0x80 */
-        if (bad) break;
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        __m128i v = ta_sse_load(s + i);
+        if (ta_sse_controls(v) | ta_sse_high(v)) break;
+        unsigned m = ta_sse_quotes(v);
         if (!m) {
             _mm_storeu_si128((__m128i *)(void *)o, v);
             o += 16;

@@ -4,27 +4,6 @@
 
 #include "pipeline.h"
 
-ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *val,
-                        size_t len, ta_kind kind) {
-    if (r->nfields == r->fields_cap) {
-        uint32_t cap = r->fields_cap ? r->fields_cap * 2 : 8;
-        ta_field *nf = ta_arena_alloc(a, cap * sizeof *nf);
-        if (r->nfields) memcpy(nf, r->fields, r->nfields * sizeof *nf);
-        r->fields = nf;
-        r->fields_cap = cap;
-    }
-    ta_field *f = &r->fields[r->nfields++];
-    size_t kl = strlen(key);
-    f->key = ta_arena_strndup(a, key, kl);
-    r->key_bloom |= ta_key_bit(key, kl);
-    f->val = ta_arena_strndup(a, val ? val : "", val ? len : 0);
-    f->val_len = val ? (uint32_t)len : 0;
-    f->kind = (uint8_t)kind;
-    f->plain = 0;
-    f->key_len = 0;
-    return f;
-}
-
 ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, size_t key_len, const char *val,
                               size_t len, ta_kind kind) {
     if (r->nfields == r->fields_cap) {
@@ -43,6 +22,14 @@ ta_field *ta_record_add_owned(ta_record *r, ta_arena *a, const char *key, size_t
     f->plain = 0;
     f->key_len = 0;
     return f;
+}
+
+ta_field *ta_record_add(ta_record *r, ta_arena *a, const char *key, const char *val,
+                        size_t len, ta_kind kind) {
+    size_t kl = strlen(key);
+    if (!val) len = 0;
+    return ta_record_add_owned(r, a, ta_arena_strndup(a, key, kl), kl, ta_arena_strndup(a, val ? val : "", len), len,
+                               kind);
 }
 
 ta_field *ta_record_get(const ta_record *r, const char *key) {

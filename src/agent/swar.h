@@ -17,6 +17,22 @@
  * only test whether any byte matched). */
 static inline uint64_t ta_swar_zero(uint64_t x) { return (x - TA_ONES) & ~x & TA_HIGHS; }
 
+#ifdef __SSE2__
+/* The 16 bytes at p and, per byte, one bit: '"' or '\\' (ta_sse_quotes), a
+ * control byte < 0x20 (ta_sse_controls), a byte >= 0x80 (ta_sse_high). The
+ * JSON scanner, the renderers and the Loki escaper all look for these. */
+static inline __m128i ta_sse_load(const char *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+static inline unsigned ta_sse_quotes(__m128i v) {
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+static inline unsigned ta_sse_controls(__m128i v) { /* unsigned byte < 0x20, by flipping the sign bit */
+    return (unsigned)_mm_movemask_epi8(
+        _mm_cmplt_epi8(_mm_xor_si128(v, _mm_set1_epi8((char)0x80)), _mm_set1_epi8((char)(0x20 ^ 0x80))));
+}
+static inline unsigned ta_sse_high(__m128i v) { return (unsigned)_mm_movemask_epi8(v); }
+#endif
+
 /* Leading bytes of p[0..n) that are not '"', '\\', a control byte (< 0x20)
  * and, unless high_ok, not >= 0x80. */
 static inline size_t ta_plain_run(const char *p, size_t n, int high_ok) {
@@ -24,14 +40,10 @@ static inline size_t ta_plain_run(const char *p, size_t n, int high_ok) {
 #ifdef __SSE2__
     /* 16 bytes at a time where SSE2 exists (every x86-64): most strings in a
      * log line are shorter than that, so this is usually one step. */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), flip = _mm_set1_epi8((char)0x80),
-                  ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
     for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-        m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_xor_si128(v, flip), ctl)); /* unsigned byte < 0x20 */
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (!high_ok) mask |= (unsigned)_mm_movemask_epi8(v); /* bytes >= 0x80 */
+        __m128i v = ta_sse_load(p + i);
+        unsigned mask = ta_sse_quotes(v) | ta_sse_controls(v);
+        if (!high_ok) mask |= ta_sse_high(v);
         if (mask) return i + (size_t)__builtin_ctz(mask);
     }
 #endif
