@@ -101,9 +101,7 @@ static int member(void *ctx, const char *k, size_t kl, const ta_json_val *v) {
 }
 
 static int json_parse(ta_parser *self, ta_record *r, ta_arena *a) {
-    char *own = ta_arena_alloc(a, (size_t)r->line_len + 1);
-    memcpy(own, r->line, r->line_len);
-    own[r->line_len] = 0;
+    char *own = ta_arena_strndup(a, r->line, r->line_len);
     walk w = {(json_parser *)self, r, a, own, false, false, false};
     if (ta_json_walk(r->line, r->line_len, member, &w) < 0) {
         r->nfields = 0;
