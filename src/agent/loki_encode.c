@@ -207,6 +207,16 @@ static const char *field_text_h(const ta_record *r, const char *key, size_t klen
     return f->val;
 }
 
+/* v with its length in *len, taken once while c sees the same string. */
+static const char *cached_len(cand *c, const char *v, size_t *len) {
+    if (v != c->last_v) {
+        c->last_v = v;
+        c->last_len = strlen(v);
+    }
+    *len = c->last_len;
+    return v;
+}
+
 /* A label source's value for r: the keyword (category, input, level), else
  * the input's static label of that name, else the entry's field. */
 static const char *source_value(cand *c, const ta_record *r, size_t *len, bool use_hint) {
@@ -215,14 +225,7 @@ static const char *source_value(cand *c, const ta_record *r, size_t *len, bool u
     if (c->kind == SRC_CATEGORY) v = in ? in->category : NULL;
     else if (c->kind == SRC_INPUT) v = in ? in->name : NULL;
     else if (c->kind == SRC_LEVEL) v = r->level;
-    if (v) {
-        if (v != c->last_v) {
-            c->last_v = v;
-            c->last_len = strlen(v);
-        }
-        *len = c->last_len;
-        return v;
-    }
+    if (v) return cached_len(c, v, len);
     if (in != c->in) { /* records of one input share its info: look the name up once */
         c->in = in;
         c->in_label = -1;
@@ -232,15 +235,7 @@ static const char *source_value(cand *c, const ta_record *r, size_t *len, bool u
                 break;
             }
     }
-    if (c->in_label >= 0) {
-        v = in->labels[c->in_label].value;
-        if (v != c->last_v) {
-            c->last_v = v;
-            c->last_len = strlen(v);
-        }
-        *len = c->last_len;
-        return v;
-    }
+    if (c->in_label >= 0) return cached_len(c, in->labels[c->in_label].value, len);
     return field_text_h(r, c->src, c->src_len, c->src_bit, len, use_hint ? &c->hint : NULL);
 }
 
@@ -443,14 +438,7 @@ static const char *meta_value(plan *pl, const ta_loki_enc *e, uint32_t m, const 
  * ta_render_json_str. */
 static void json_str(ta_buf *out, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    if (out->cap - out->len < n * 6 + 3) {
-        size_t cap = out->cap ? out->cap : 256;
-        while (cap - out->len < n * 6 + 3) cap *= 2;
-        char *p = realloc(out->p, cap);
-        if (!p) abort();
-        out->p = p;
-        out->cap = cap;
-    }
+    ta_buf_reserve(out, n * 6 + 2); /* + the NUL: room for n * 6 + 3 */
     char *o = out->p + out->len;
     *o++ = '"';
     size_t i = 0;

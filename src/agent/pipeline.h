@@ -428,6 +428,8 @@ typedef struct ta_buf {
     size_t len, cap;
 } ta_buf;
 void ta_buf_put(ta_buf *b, const void *s, size_t n);
+/* Room for n more bytes and a NUL after them (doubling; aborts on OOM). */
+void ta_buf_reserve(ta_buf *b, size_t n);
 void ta_buf_free(ta_buf *b);
 void ta_render_json(ta_buf *out, const ta_batch *b, const ta_record *rec);
 /* Appends s as a JSON string (quotes included); invalid UTF-8 becomes U+FFFD. */

@@ -10,7 +10,8 @@
 #include "swar.h"
 #include "timefmt.h"
 
-static void grow(ta_buf *b, size_t n) {
+void ta_buf_reserve(ta_buf *b, size_t n) {
+    if (b->cap - b->len >= n + 1) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < n + 1) cap *= 2;
     char *p = realloc(b->p, cap);
@@ -21,21 +22,14 @@ static void grow(ta_buf *b, size_t n) {
 
 /* The hot path of rendering: most appends are a few bytes. */
 static inline void put(ta_buf *b, const void *s, size_t n) {
-    if (__builtin_expect(b->cap - b->len < n + 1, 0)) grow(b, n);
+    if (__builtin_expect(b->cap - b->len < n + 1, 0)) ta_buf_reserve(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = 0;
 }
 
 void ta_buf_put(ta_buf *b, const void *s, size_t n) {
-    if (b->cap - b->len < n + 1) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len < n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) abort();
-        b->p = p;
-        b->cap = cap;
-    }
+    ta_buf_reserve(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = 0;
@@ -69,7 +63,7 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     /* Room for the worst case (every byte a \u00XX escape) once, then plain
      * stores: a JSON line holds an escape every few bytes. */
-    if (out->cap - out->len < n * 6 + 3) grow(out, n * 6 + 3);
+    if (out->cap - out->len < n * 6 + 3) ta_buf_reserve(out, n * 6 + 3);
     char *o = out->p + out->len;
     const unsigned char *p = (const unsigned char *)s;
     *o++ = '"';
@@ -118,7 +112,7 @@ void ta_render_json_str(ta_buf *out, const char *s, size_t n) {
 static void put_key(ta_buf *out, const char *k) {
     /* Keys are short and plain: copy up to the NUL in one pass (no strlen,
      * no escape scan); one that needs escaping takes the general path. */
-    if (out->cap - out->len < 64 + 4) grow(out, 64 + 4);
+    if (out->cap - out->len < 64 + 4) ta_buf_reserve(out, 64 + 4);
     char *o = out->p + out->len;
     o[0] = ',';
     o[1] = '"';
@@ -142,7 +136,7 @@ static void put_key(ta_buf *out, const char *k) {
 
 /* ,"key": for a key the parser marked plain (length known, nothing to escape). */
 static inline void put_plain_key(ta_buf *out, const char *k, size_t n) {
-    if (__builtin_expect(out->cap - out->len < n + 5, 0)) grow(out, n + 4);
+    if (__builtin_expect(out->cap - out->len < n + 5, 0)) ta_buf_reserve(out, n + 4);
     char *o = out->p + out->len;
     o[0] = ',';
     o[1] = '"';
@@ -155,7 +149,7 @@ static inline void put_plain_key(ta_buf *out, const char *k, size_t n) {
 
 /* "value" for a value the parser marked plain. */
 static inline void put_plain_str(ta_buf *out, const char *v, size_t n) {
-    if (__builtin_expect(out->cap - out->len < n + 3, 0)) grow(out, n + 2);
+    if (__builtin_expect(out->cap - out->len < n + 3, 0)) ta_buf_reserve(out, n + 2);
     char *o = out->p + out->len;
     o[0] = '"';
     memcpy(o + 1, v, n);
